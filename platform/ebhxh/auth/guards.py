@@ -1,0 +1,33 @@
+"""Route guards by role: `guards=[requires(Role.HR)]` (admins pass every role check)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Guard
+
+from ebhxh.auth.principal import Principal
+from ebhxh.errors import ErrorCode, ProblemError
+from ebhxh.tenancy.tables import Role
+
+
+def requires(*roles: Role) -> Guard:
+    """A guard that lets through principals holding any of `roles` (or admin)."""
+    wanted = frozenset(roles)
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = connection.user
+        if not isinstance(principal, Principal) or not principal.has_any(wanted):
+            raise ProblemError(ErrorCode.FORBIDDEN, status=403)
+
+    return guard
+
+
+def current_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    """The request's principal (the auth middleware guarantees there is one)."""
+    principal = connection.user
+    if not isinstance(principal, Principal):
+        raise ProblemError(ErrorCode.NOT_AUTHENTICATED, status=401)
+    return principal

@@ -1,0 +1,28 @@
+"""The authenticated caller as the rest of the platform sees it."""
+
+from __future__ import annotations
+
+import uuid
+
+import msgspec
+
+from ebhxh.db.tenant_scope import TenantScope
+from ebhxh.tenancy.tables import Role
+
+
+class Principal(msgspec.Struct, frozen=True, kw_only=True):
+    """A user acting in one tenant with the roles their membership gives."""
+
+    user_id: uuid.UUID
+    tenant_id: uuid.UUID
+    roles: frozenset[Role]
+    credential_id: uuid.UUID
+    """The API token (or, with SSO, the session) the request was proven with."""
+
+    @property
+    def scope(self) -> TenantScope:
+        """Queries restricted to this principal's tenant."""
+        return TenantScope(self.tenant_id)
+
+    def has_any(self, roles: frozenset[Role]) -> bool:
+        return bool(self.roles & roles) or Role.ADMIN in self.roles

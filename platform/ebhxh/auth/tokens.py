@@ -1,0 +1,75 @@
+"""API tokens: minted once, shown once, stored as SHA-256, resolved to a principal.
+
+A token is `ebhxh_` + 32 random bytes (base64url). Its hash alone is stored, so a database
+leak does not leak usable tokens; a salted slow hash is unnecessary for random 256-bit
+secrets. Resolution is the one place that reads tokens across tenants.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+
+import msgspec
+
+from ebhxh.auth.principal import Principal
+from ebhxh.tenancy.tables import ApiToken, Membership, Role
+
+TOKEN_PREFIX = "ebhxh_"
+LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
+
+
+class MintedToken(msgspec.Struct, frozen=True):
+    """A new token: `plain` is shown to its owner once and never stored."""
+
+    plain: str
+    token_hash: str
+    prefix: str
+
+
+def hash_token(plain: str) -> str:
+    return hashlib.sha256(plain.encode()).hexdigest()
+
+
+def mint_token() -> MintedToken:
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return MintedToken(plain=plain, token_hash=hash_token(plain), prefix=plain[:12])
+
+
+async def resolve_token(plain: str, now: dt.datetime) -> Principal | None:
+    """The principal a token proves, or None for an unknown or revoked one."""
+    if not plain.startswith(TOKEN_PREFIX):
+        return None
+    row = (
+        await ApiToken.select(
+            ApiToken.id, ApiToken.tenant, ApiToken.user, ApiToken.last_used_at
+        )
+        .where(ApiToken.token_hash == hash_token(plain), ApiToken.revoked_at.is_null())
+        .first()
+    )
+    if row is None:
+        return None
+    roles = await Membership.select(Membership.role).where(
+        Membership.tenant == row["tenant"], Membership.user == row["user"]
+    )
+    if not roles:
+        return None
+    last_used = row["last_used_at"]
+    if last_used is None or now - _aware(last_used) > LAST_USED_RESOLUTION:
+        await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["id"])
+    return Principal(
+        user_id=_uuid(row["user"]),
+        tenant_id=_uuid(row["tenant"]),
+        roles=frozenset(Role(r["role"]) for r in roles),
+        credential_id=_uuid(row["id"]),
+    )
+
+
+def _uuid(value: object) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

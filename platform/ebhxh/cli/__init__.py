@@ -1,0 +1,1 @@
+"""The `ebhxh` command line: one module per command (group)."""

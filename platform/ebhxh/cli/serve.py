@@ -1,0 +1,64 @@
+"""`ebhxh serve`: the API and a worker in one process.
+
+On the embedded default it also migrates the SQLite database and, the first time, creates
+a demo tenant and prints its admin token, so a newcomer can use the docs page at once.
+"""
+
+from __future__ import annotations
+
+import click
+import uvicorn
+
+from ebhxh.app import create_app
+from ebhxh.cli.common import load_settings, run, with_database
+from ebhxh.db.migrate import migrate_forwards
+from ebhxh.observability.logging import configure_logging
+from ebhxh.settings import Settings
+from ebhxh.tenancy.bootstrap import CreatedTenant, create_tenant, tenant_count
+
+DEMO_SLUG = "demo"
+
+
+async def _bootstrap_demo(settings: Settings) -> CreatedTenant | None:
+    async def work() -> CreatedTenant | None:
+        if await tenant_count() > 0:
+            return None
+        return await create_tenant(
+            slug=DEMO_SLUG,
+            name="Công ty Cổ phần Demo",
+            admin_email="admin@demo.example",
+            admin_name="Demo Admin",
+        )
+
+    return await with_database(settings, work())
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to bind (default EBHXH_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default EBHXH_PORT).")
+@click.option("--no-worker", is_flag=True, help="Serve the API only.")
+@click.option(
+    "--migrate/--no-migrate",
+    default=None,
+    help="Apply migrations first (default: on for the embedded database).",
+)
+def serve(host: str | None, port: int | None, no_worker: bool, migrate: bool | None) -> None:
+    """Run the API (and a worker) until interrupted."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    if migrate if migrate is not None else settings.embedded:
+        if not run(migrate_forwards()):
+            raise click.ClickException("Migrations failed; see the messages above.")
+    if settings.should_bootstrap_demo_tenant:
+        created = run(_bootstrap_demo(settings))
+        if created is not None:
+            click.echo(
+                f"\nDemo tenant '{created.slug}' created. Its admin API token (shown once):\n"
+                f"    {created.token}\n"
+                "Open the docs page, press Authorize and paste it.\n"
+            )
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    click.echo(f"eBHXH on http://{bind_host}:{bind_port}  (docs: /docs)")
+    app = create_app(settings, with_worker=not no_worker, configure_logs=False)
+    uvicorn.run(app, host=bind_host, port=bind_port, log_config=None, access_log=False)

@@ -1,0 +1,41 @@
+"""`ebhxh worker`: an arq worker only (production runs these as their own pods)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import click
+
+from ebhxh.cli.common import load_settings, with_database
+from ebhxh.observability.logging import configure_logging
+from ebhxh.settings import Settings
+from ebhxh.worker.redis import locate_redis
+from ebhxh.worker.settings import build_worker
+
+
+async def _run_worker(settings: Settings) -> None:
+    redis = locate_redis(settings)
+    worker = build_worker(redis.settings, settings.queue_name)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    task = asyncio.create_task(worker.async_run())
+    try:
+        await asyncio.wait(
+            [task, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        await worker.close()
+        redis.close()
+
+
+@click.command()
+def worker() -> None:
+    """Run an arq worker on the configured Redis until SIGTERM or Ctrl-C."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    if settings.embedded and not settings.redis_url:
+        click.echo("Note: no EBHXH_REDIS_URL; using the embedded Redis in the data folder.")
+    asyncio.run(with_database(settings, _run_worker(settings)))

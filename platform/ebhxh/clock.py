@@ -1,0 +1,32 @@
+"""The one source of time: inject a `Clock` so tests can cross deadlines without waiting."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Tells the current time, timezone-aware, in UTC."""
+
+    def now(self) -> dt.datetime: ...
+
+
+class SystemClock:
+    """The real time."""
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+
+class FixedClock:
+    """A clock that only moves when told to (for tests and demos)."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self._now = start
+
+    def now(self) -> dt.datetime:
+        return self._now
+
+    def advance(self, delta: dt.timedelta) -> None:
+        self._now += delta

@@ -1,0 +1,16 @@
+"""Every Piccolo table of the platform, in dependency order, and which are tenant data."""
+
+from __future__ import annotations
+
+from piccolo.table import Table
+
+from ebhxh.organisation.tables import OrgNode
+from ebhxh.tenancy.tables import ApiToken, Membership, Tenant, User
+from ebhxh.units.tables import InsuranceUnit
+
+ALL_TABLES: tuple[type[Table], ...] = (Tenant, User, Membership, ApiToken, OrgNode, InsuranceUnit)
+
+GLOBAL_TABLES: tuple[type[Table], ...] = (Tenant, User)
+"""Tables that are not tenant data; every other table has a `tenant` foreign key."""
+
+TENANT_TABLES: tuple[type[Table], ...] = tuple(t for t in ALL_TABLES if t not in GLOBAL_TABLES)

@@ -1,0 +1,48 @@
+"""The stable machine codes of every error the API returns, with their HTTP status.
+
+A code never changes meaning once released: clients branch on it. Its messages live in
+`ebhxh.errors.messages`; a test fails when a code has no Vietnamese or English message.
+"""
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Stable error codes (the `code` member of a problem detail)."""
+
+    # request shape
+    MALFORMED_JSON = "malformed_json"
+    FIELD_REQUIRED = "field_required"
+    UNKNOWN_FIELD = "unknown_field"
+    INVALID_TYPE = "invalid_type"
+    INVALID_VALUE = "invalid_value"
+    INVALID_PARAMETER = "invalid_parameter"
+    # identifiers
+    TAX_CODE_FORMAT = "tax_code_format"
+    TAX_CODE_CHECKSUM = "tax_code_checksum"
+    TAX_CODE_ZERO_BODY = "tax_code_zero_body"
+    TAX_CODE_BRANCH_SUFFIX = "tax_code_branch_suffix"
+    UNIT_CODE_FORMAT = "unit_code_format"
+    # organisation
+    ORG_DUPLICATE_EXTERNAL_ID = "org_duplicate_external_id"
+    ORG_UNKNOWN_PARENT = "org_unknown_parent"
+    ORG_CYCLE = "org_cycle"
+    ORG_NODE_IN_USE = "org_node_in_use"
+    ORG_NODE_NOT_FOUND = "org_node_not_found"
+    ORG_NODE_NOT_LEGAL_ENTITY = "org_node_not_legal_entity"
+    # units
+    PROVINCE_UNKNOWN = "province_unknown"
+    UNIT_PARTICIPATION = "unit_participation"
+    UNIT_TAX_CODE_TAKEN = "unit_tax_code_taken"
+    UNIT_TAX_CODE_MISMATCH = "unit_tax_code_mismatch"
+    UNIT_NODE_TAKEN = "unit_node_taken"
+    UNIT_NOT_FOUND = "unit_not_found"
+    # auth and the rest of HTTP
+    NOT_AUTHENTICATED = "not_authenticated"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    CONFLICT = "conflict"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    SERVICE_UNAVAILABLE = "service_unavailable"
+    INTERNAL_ERROR = "internal_error"

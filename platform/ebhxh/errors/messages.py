@@ -1,0 +1,183 @@
+"""Human messages for every error code, Vietnamese first and English on request.
+
+Templates use `str.format` with the error's `params` (e.g. `{field}`, `{value}`); a missing
+parameter is left visible rather than raising, so a message never turns into a 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal, NamedTuple
+
+from ebhxh.errors.codes import ErrorCode
+
+Language = Literal["vi", "en"]
+DEFAULT_LANGUAGE: Language = "vi"
+
+
+class Message(NamedTuple):
+    """One error's title and detail template, in both languages."""
+
+    vi: str
+    en: str
+
+
+MESSAGES: Mapping[ErrorCode, Message] = {
+    ErrorCode.MALFORMED_JSON: Message(
+        "Nội dung yêu cầu không phải JSON hợp lệ.",
+        "The request body is not valid JSON.",
+    ),
+    ErrorCode.FIELD_REQUIRED: Message(
+        "Thiếu trường bắt buộc `{field}`.",
+        "The required field `{field}` is missing.",
+    ),
+    ErrorCode.UNKNOWN_FIELD: Message(
+        "Trường `{field}` không được hỗ trợ.",
+        "The field `{field}` is not accepted.",
+    ),
+    ErrorCode.INVALID_TYPE: Message(
+        "Trường `{field}` sai kiểu dữ liệu: {reason}.",
+        "The field `{field}` has the wrong type: {reason}.",
+    ),
+    ErrorCode.INVALID_VALUE: Message(
+        "Giá trị của trường `{field}` không hợp lệ: {reason}.",
+        "The value of `{field}` is not valid: {reason}.",
+    ),
+    ErrorCode.INVALID_PARAMETER: Message(
+        "Tham số `{field}` không hợp lệ.",
+        "The parameter `{field}` is not valid.",
+    ),
+    ErrorCode.TAX_CODE_FORMAT: Message(
+        "Mã số thuế phải gồm 10 chữ số, hoặc 13 chữ số dạng NNNNNNNNNN-NNN cho chi nhánh.",
+        "A tax code has 10 digits, or 13 written NNNNNNNNNN-NNN for a branch.",
+    ),
+    ErrorCode.TAX_CODE_CHECKSUM: Message(
+        "Mã số thuế {value} sai chữ số kiểm tra; vui lòng kiểm tra lại trên giấy phép kinh doanh.",
+        "The tax code {value} has a wrong check digit; check it against the business licence.",
+    ),
+    ErrorCode.TAX_CODE_ZERO_BODY: Message(
+        "Mã số thuế không được có chữ số thứ 3 đến 9 đều bằng 0.",
+        "A tax code cannot have digits 3 to 9 all zero.",
+    ),
+    ErrorCode.TAX_CODE_BRANCH_SUFFIX: Message(
+        "Phần đuôi chi nhánh của mã số thuế không được là 000.",
+        "A branch tax code cannot end in -000.",
+    ),
+    ErrorCode.UNIT_CODE_FORMAT: Message(
+        "Mã đơn vị gồm đúng 7 ký tự chữ in hoa hoặc chữ số (ví dụ TZH490L).",
+        "A unit code is exactly 7 upper-case letters or digits (e.g. TZH490L).",
+    ),
+    ErrorCode.ORG_DUPLICATE_EXTERNAL_ID: Message(
+        "Mã ngoài `{value}` xuất hiện nhiều lần trong cơ cấu tổ chức.",
+        "The external id `{value}` appears more than once in the organisation tree.",
+    ),
+    ErrorCode.ORG_UNKNOWN_PARENT: Message(
+        "Đơn vị cha `{value}` không có trong cơ cấu tổ chức được gửi.",
+        "The parent `{value}` is not in the pushed organisation tree.",
+    ),
+    ErrorCode.ORG_CYCLE: Message(
+        "Cơ cấu tổ chức có vòng lặp: {value}.",
+        "The organisation tree has a cycle: {value}.",
+    ),
+    ErrorCode.ORG_NODE_IN_USE: Message(
+        "Không thể xóa `{value}` vì đơn vị tham gia BHXH đã được khai báo trên nút này.",
+        "Cannot remove `{value}`: an insurance unit is declared on it.",
+    ),
+    ErrorCode.ORG_NODE_NOT_FOUND: Message(
+        "Không tìm thấy nút tổ chức `{value}`.",
+        "The organisation node `{value}` was not found.",
+    ),
+    ErrorCode.ORG_NODE_NOT_LEGAL_ENTITY: Message(
+        "Nút `{value}` là {kind}, không phải pháp nhân; chỉ công ty, chi nhánh hoặc công ty con "
+        "mới khai báo được là đơn vị.",
+        "The node `{value}` is a {kind}, not a legal entity; only a company, branch or "
+        "subsidiary can be declared as a unit.",
+    ),
+    ErrorCode.PROVINCE_UNKNOWN: Message(
+        "Không nhận ra tỉnh/thành phố `{value}`.",
+        "The province `{value}` is not recognised.",
+    ),
+    ErrorCode.UNIT_PARTICIPATION: Message(
+        "Chọn đúng một trong hai: đơn vị tham gia BHXH lần đầu, hoặc nhập mã đơn vị đã có.",
+        "Choose exactly one: a first-time participant, or the existing unit code.",
+    ),
+    ErrorCode.UNIT_TAX_CODE_TAKEN: Message(
+        "Mã số thuế {value} đã được khai báo cho một đơn vị khác của doanh nghiệp.",
+        "The tax code {value} is already declared for another unit of this company.",
+    ),
+    ErrorCode.UNIT_TAX_CODE_MISMATCH: Message(
+        "Mã số thuế {value} khác với mã số thuế {expected} của nút tổ chức.",
+        "The tax code {value} differs from the organisation node's tax code {expected}.",
+    ),
+    ErrorCode.UNIT_NODE_TAKEN: Message(
+        "Nút tổ chức `{value}` đã được khai báo là một đơn vị.",
+        "The organisation node `{value}` is already declared as a unit.",
+    ),
+    ErrorCode.UNIT_NOT_FOUND: Message(
+        "Không tìm thấy đơn vị.",
+        "The unit was not found.",
+    ),
+    ErrorCode.NOT_AUTHENTICATED: Message(
+        "Cần đăng nhập hoặc token API hợp lệ.",
+        "Sign in or send a valid API token.",
+    ),
+    ErrorCode.FORBIDDEN: Message(
+        "Bạn không có quyền thực hiện thao tác này.",
+        "You are not allowed to do this.",
+    ),
+    ErrorCode.NOT_FOUND: Message(
+        "Không tìm thấy.",
+        "Not found.",
+    ),
+    ErrorCode.METHOD_NOT_ALLOWED: Message(
+        "Phương thức không được hỗ trợ cho địa chỉ này.",
+        "This method is not allowed here.",
+    ),
+    ErrorCode.CONFLICT: Message(
+        "Dữ liệu vừa được thay đổi đồng thời; vui lòng thử lại.",
+        "The data changed at the same time; please try again.",
+    ),
+    ErrorCode.PAYLOAD_TOO_LARGE: Message(
+        "Nội dung yêu cầu quá lớn.",
+        "The request body is too large.",
+    ),
+    ErrorCode.SERVICE_UNAVAILABLE: Message(
+        "Dịch vụ tạm thời không sẵn sàng; vui lòng thử lại sau.",
+        "The service is temporarily unavailable; please try again later.",
+    ),
+    ErrorCode.INTERNAL_ERROR: Message(
+        "Đã xảy ra lỗi hệ thống; mã yêu cầu {request_id}.",
+        "An internal error occurred; request id {request_id}.",
+    ),
+}
+
+
+class _KeepMissing(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def render(code: ErrorCode, language: Language, params: Mapping[str, object]) -> str:
+    """The message of `code` in `language`, with `params` filled in."""
+    template = getattr(MESSAGES[code], language)
+    return template.format_map(_KeepMissing(params))
+
+
+def negotiate(accept_language: str | None) -> Language:
+    """Pick "vi" or "en" from an Accept-Language header (q-values honoured; default "vi")."""
+    if not accept_language:
+        return DEFAULT_LANGUAGE
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept_language.split(",")):
+        tag, _, rest = part.strip().partition(";")
+        quality = 1.0
+        if rest.strip().startswith("q="):
+            try:
+                quality = float(rest.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        ranked.append((-quality, position, tag.strip().lower().split("-")[0]))
+    for negative_quality, _, primary in sorted(ranked):
+        if negative_quality < 0 and primary in ("vi", "en"):
+            return "vi" if primary == "vi" else "en"
+    return DEFAULT_LANGUAGE

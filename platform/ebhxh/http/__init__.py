@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every domain's controllers: dependencies and OpenAPI setup."""

@@ -1,0 +1,61 @@
+"""The OpenAPI document and its docs page (Swagger UI served from the installed package,
+so the page works without reaching a CDN)."""
+
+from __future__ import annotations
+
+from litestar import Router
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme, Tag
+from litestar.static_files import create_static_files_router
+from swagger_ui_bundle import swagger_ui_path
+
+from ebhxh import __version__
+
+ASSETS = "/static/swagger-ui"
+
+DESCRIPTION = """
+The eBHXH API. Every route but the probes needs `Authorization: Bearer <token>`: press
+**Authorize** and paste the token `ebhxh tenants create` printed (or the one `ebhxh serve`
+printed for its demo tenant). Errors are RFC 9457 problem details with a stable `code`;
+send `Accept-Language: en` for English messages (Vietnamese by default).
+"""
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="eBHXH API",
+        version=__version__,
+        description=DESCRIPTION,
+        path="/docs",
+        render_plugins=[
+            SwaggerRenderPlugin(
+                path="/",
+                js_url=f"{ASSETS}/swagger-ui-bundle.js",
+                css_url=f"{ASSETS}/swagger-ui.css",
+                standalone_preset_js_url=f"{ASSETS}/swagger-ui-standalone-preset.js",
+            )
+        ],
+        components=Components(
+            security_schemes={
+                "BearerToken": SecurityScheme(
+                    type="http", scheme="bearer", description="An eBHXH API token."
+                )
+            }
+        ),
+        security=[{"BearerToken": []}],
+        tags=[
+            Tag(name="Organisation", description="Seed step 3.1: the organisation tree."),
+            Tag(name="Units", description="Seed step 3.2: declaring insurance units."),
+            Tag(name="Operations", description="Probes for operators."),
+        ],
+    )
+
+
+def swagger_assets() -> Router:
+    return create_static_files_router(
+        path=ASSETS,
+        directories=[swagger_ui_path],
+        opt={"exclude_from_auth": True},
+        include_in_schema=False,
+    )

@@ -1,0 +1,66 @@
+"""structlog configuration: JSON lines with request id, tenant and user bound as context.
+
+Secrets never reach a log line: the `redact_secrets` processor masks any value whose key
+names a secret, and any string that looks like one of our API tokens, before rendering.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+SECRET_KEY_PARTS = ("token", "password", "secret", "pin", "authorization", "private_key", "cookie")
+REDACTED = "[redacted]"
+_TOKEN_PATTERN = re.compile(r"ebhxh_[A-Za-z0-9_\-]{20,}")
+
+
+def redact_secrets(
+    _logger: object, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Mask values under secret-looking keys and token-shaped substrings anywhere."""
+    for key, value in list(event_dict.items()):
+        if any(part in key.lower() for part in SECRET_KEY_PARTS):
+            event_dict[key] = REDACTED
+        elif isinstance(value, str) and "ebhxh_" in value:
+            event_dict[key] = _TOKEN_PATTERN.sub(REDACTED, value)
+    return event_dict
+
+
+def configure_logging(level: str = "INFO", json: bool = True) -> None:
+    """Route structlog and the standard library's logging through one JSON renderer."""
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        redact_secrets,
+    ]
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    )
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level.upper())
+    # httpx logs every request URL at INFO; URLs may carry one-time codes.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

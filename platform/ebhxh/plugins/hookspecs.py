@@ -1,0 +1,64 @@
+"""Every hook a plugin can implement: the contract between the platform and its plugins.
+
+Three families (province rules, signer types, competing providers) and the lifecycle
+events. Each spec says what it receives, what it returns, and how results combine:
+*collect-all* hooks return a list with one result per implementing plugin (the platform
+flattens it); *notification* hooks return nothing. A test fails when a hook here has no
+docstring, no test, or no section in `docs/plugins.md`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pluggy
+
+from ebhxh.events.model import LifecycleEvent
+from ebhxh.plugins import PROJECT_NAME
+from ebhxh.provinces.model import ProvinceRule
+from ebhxh.signing.contract import SignerType
+from ebhxh.switching.contract import CompetingProvider
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+
+
+@hookspec
+def ebhxh_province_rules() -> Sequence[ProvinceRule]:
+    """Claim provinces and give each the route a first-time unit there takes.
+
+    Receives nothing. Returns the plugin's `ProvinceRule`s (collect-all). Called once when
+    the platform starts. A province claimed by two distributions stops the start with an
+    error naming both.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def ebhxh_signer_types() -> Sequence[SignerType]:
+    """Provide signer types (HSM, USB-token bridge, remote signing service).
+
+    Receives nothing. Returns `SignerType` objects (collect-all), each with a unique `name`.
+    Called once when the platform starts; two signer types with one name stop the start.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def ebhxh_competing_providers() -> Sequence[CompetingProvider]:
+    """Describe competing e-BHXH providers and how a unit stops their service.
+
+    Receives nothing. Returns `CompetingProvider` descriptors (collect-all). Called once when
+    the platform starts; the platform matches the provider name VSS reports for a unit
+    against each descriptor's `names`, falling back to the one marked `fallback`.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def ebhxh_lifecycle_event(event: LifecycleEvent) -> None:
+    """Be told that something happened to a tenant's data (a unit declared, a tree synced).
+
+    Receives one event Struct from `ebhxh.events.model`. Returns nothing (notification).
+    Called after the change is committed; an exception in a plugin is logged and neither
+    undoes nor blocks the change.
+    """

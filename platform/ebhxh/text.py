@@ -1,0 +1,17 @@
+"""Text helpers for Vietnamese input: folding for diacritic- and case-insensitive matching."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+
+def strip_diacritics(text: str) -> str:
+    """"Đà Nẵng" -> "Da Nang": NFD-decompose, drop combining marks, map đ/Đ to d/D."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def fold(text: str) -> str:
+    """Lower-case ASCII letters and digits only: "Bà Rịa - Vũng Tàu" -> "bariavungtau"."""
+    return re.sub(r"[^a-z0-9]", "", strip_diacritics(text).lower())

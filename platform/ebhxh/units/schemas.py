@@ -1,0 +1,85 @@
+"""Request and response bodies of unit declaration."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import msgspec
+
+from ebhxh.provinces.model import Route
+
+
+class UnitDeclaration(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Declare a legal entity of the organisation as a social-insurance unit.
+
+    Give either `first_time_participant: true` or the `unit_code` the office issued.
+    """
+
+    org_node_external_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    name: Annotated[
+        str,
+        msgspec.Meta(
+            min_length=1, max_length=255, description="Name as on the business licence."
+        ),
+    ]
+    tax_code: Annotated[
+        str,
+        msgspec.Meta(
+            max_length=20, description="10 digits, or NNNNNNNNNN-NNN for a branch.",
+            examples=["0100109106"],
+        ),
+    ]
+    province: Annotated[
+        str,
+        msgspec.Meta(
+            min_length=1, max_length=100,
+            description="Today's or a pre-2025 province name or code, e.g. 'Hà Nội', '01'.",
+            examples=["Hà Nội"],
+        ),
+    ]
+    first_time_participant: bool = False
+    unit_code: Annotated[str, msgspec.Meta(max_length=20)] | None = None
+
+
+class ProvinceOut(msgspec.Struct, kw_only=True):
+    """A province as served by the installed province plugins."""
+
+    code: str
+    name: str
+    office: str
+    route: Route
+    formerly: list[str]
+
+
+class NextStep(msgspec.Struct, kw_only=True):
+    """What the tenant does next for this unit."""
+
+    code: str
+    message: str
+
+
+class UnitOut(msgspec.Struct, kw_only=True):
+    """A declared insurance unit."""
+
+    id: uuid.UUID
+    org_node_external_id: str
+    name: str
+    tax_code: str
+    province: ProvinceOut
+    route: Route
+    first_time_participant: bool
+    unit_code: str | None
+    next_step: NextStep
+
+
+class UnitList(msgspec.Struct, kw_only=True):
+    """The tenant's units, by name."""
+
+    units: list[UnitOut]
+
+
+class ProvinceList(msgspec.Struct, kw_only=True):
+    """Every province the installed plugins serve, by code."""
+
+    provinces: list[ProvinceOut]

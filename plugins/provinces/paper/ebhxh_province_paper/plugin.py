@@ -1,0 +1,15 @@
+"""Hook implementations: outside Hà Nội, a unit code is obtained with paper forms."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from ebhxh.plugins import hookimpl
+from ebhxh.provinces.model import ProvinceRule, Route, load_provinces_toml
+
+
+@hookimpl
+def ebhxh_province_rules() -> list[ProvinceRule]:
+    """The 33 provinces where VSS does not take unit-code registration electronically."""
+    provinces = load_provinces_toml(files(__package__).joinpath("provinces.toml"))
+    return [ProvinceRule(province=p, route=Route.PAPER) for p in provinces]
