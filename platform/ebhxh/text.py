@@ -7,7 +7,7 @@ import unicodedata
 
 
 def strip_diacritics(text: str) -> str:
-    """"Đà Nẵng" -> "Da Nang": NFD-decompose, drop combining marks, map đ/Đ to d/D."""
+    """Without diacritics ("Đà Nẵng" -> "Da Nang"): NFD, drop combining marks, đ/Đ -> d/D."""
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 

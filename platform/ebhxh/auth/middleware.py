@@ -15,11 +15,13 @@ from ebhxh.auth.tokens import resolve_token
 
 PUBLIC_PATHS = {"/health", "/ready", "/docs", "/docs/.*", "/schema", "/schema/.*", "/static/.*"}
 
+
 class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
     """Resolve the bearer token of every non-public request to a principal."""
 
     async def authenticate_request(
-        self, connection: ASGIConnection  # type: ignore[type-arg]
+        self,
+        connection: ASGIConnection,  # type: ignore[type-arg]
     ) -> AuthenticationResult:
         header = connection.headers.get("authorization", "")
         scheme, _, credential = header.partition(" ")

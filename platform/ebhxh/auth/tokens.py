@@ -17,7 +17,7 @@ import msgspec
 from ebhxh.auth.principal import Principal
 from ebhxh.tenancy.tables import ApiToken, Membership, Role
 
-TOKEN_PREFIX = "ebhxh_"
+TOKEN_PREFIX = "ebhxh_"  # noqa: S105 - a public marker, not a secret
 LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
 
 
@@ -43,9 +43,7 @@ async def resolve_token(plain: str, now: dt.datetime) -> Principal | None:
     if not plain.startswith(TOKEN_PREFIX):
         return None
     row = (
-        await ApiToken.select(
-            ApiToken.id, ApiToken.tenant, ApiToken.user, ApiToken.last_used_at
-        )
+        await ApiToken.select(ApiToken.id, ApiToken.tenant, ApiToken.user, ApiToken.last_used_at)
         .where(ApiToken.token_hash == hash_token(plain), ApiToken.revoked_at.is_null())
         .first()
     )

@@ -12,7 +12,6 @@ import uvicorn
 from ebhxh.app import create_app
 from ebhxh.cli.common import load_settings, run, with_database
 from ebhxh.db.migrate import migrate_forwards
-from ebhxh.observability.logging import configure_logging
 from ebhxh.settings import Settings
 from ebhxh.tenancy.bootstrap import CreatedTenant, create_tenant, tenant_count
 
@@ -45,10 +44,9 @@ async def _bootstrap_demo(settings: Settings) -> CreatedTenant | None:
 def serve(host: str | None, port: int | None, no_worker: bool, migrate: bool | None) -> None:
     """Run the API (and a worker) until interrupted."""
     settings = load_settings()
-    configure_logging(settings.log_level, settings.log_json)
-    if migrate if migrate is not None else settings.embedded:
-        if not run(migrate_forwards()):
-            raise click.ClickException("Migrations failed; see the messages above.")
+    should_migrate = settings.embedded if migrate is None else migrate
+    if should_migrate and not run(migrate_forwards()):
+        raise click.ClickException("Migrations failed; see the messages above.")
     if settings.should_bootstrap_demo_tenant:
         created = run(_bootstrap_demo(settings))
         if created is not None:

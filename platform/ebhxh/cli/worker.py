@@ -8,7 +8,6 @@ import signal
 import click
 
 from ebhxh.cli.common import load_settings, with_database
-from ebhxh.observability.logging import configure_logging
 from ebhxh.settings import Settings
 from ebhxh.worker.redis import locate_redis
 from ebhxh.worker.settings import build_worker
@@ -35,7 +34,6 @@ async def _run_worker(settings: Settings) -> None:
 def worker() -> None:
     """Run an arq worker on the configured Redis until SIGTERM or Ctrl-C."""
     settings = load_settings()
-    configure_logging(settings.log_level, settings.log_json)
     if settings.embedded and not settings.redis_url:
         click.echo("Note: no EBHXH_REDIS_URL; using the embedded Redis in the data folder.")
     asyncio.run(with_database(settings, _run_worker(settings)))

@@ -10,6 +10,7 @@ from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.table import Table
 
 from ebhxh.db.registry import ALL_TABLES
 from ebhxh.settings import Settings
@@ -27,14 +28,17 @@ def build_engine(settings: Settings) -> Engine:  # type: ignore[type-arg]
 
 def bind_engine(engine: Engine) -> None:  # type: ignore[type-arg]
     """Make every platform table (and Piccolo's migration table) use `engine`."""
-    for table in (*ALL_TABLES, Migration):
+    tables: tuple[type[Table], ...] = (*ALL_TABLES, Migration)
+    for table in tables:
         table._meta.db = engine
 
 
 async def open_engine(engine: Engine) -> None:  # type: ignore[type-arg]
     """Start the connection pool where the engine has one."""
     if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=10)
+        # min_size=0: no connection at start, so the API starts (and answers /ready with
+        # 503) while the database is down, then recovers without a restart.
+        await engine.start_connection_pool(min_size=0, max_size=10)
 
 
 async def close_engine(engine: Engine) -> None:  # type: ignore[type-arg]

@@ -38,7 +38,7 @@ class TenantScope:
         column: Column = table._meta.get_column_by_name("tenant")
         return column
 
-    def select(self, table: type[T], *columns: Any) -> Select:
+    def select(self, table: type[T], *columns: Any) -> Select[T]:
         return table.select(*columns).where(self._check(table) == self.tenant_id)
 
     def objects(self, table: type[T]) -> Objects[T]:
@@ -47,7 +47,7 @@ class TenantScope:
     def count(self, table: type[T]) -> Any:
         return table.count().where(self._check(table) == self.tenant_id)
 
-    def update(self, table: type[T], values: Mapping[Column | str, Any]) -> Update:
+    def update(self, table: type[T], values: Mapping[Any, Any]) -> Update[T]:
         return table.update(dict(values)).where(self._check(table) == self.tenant_id)
 
     def delete(self, table: type[T]) -> Delete:

@@ -75,11 +75,8 @@ def _from_msgspec(message: str, source: str, key: str) -> ProblemError:
     if text.startswith("Object contains unknown field"):
         field = _join(path, named.group("name") if named else "")
         return ProblemError(ErrorCode.UNKNOWN_FIELD, field=field)
-    field = path or None
-    if text.startswith("Expected `"):
-        code = ErrorCode.INVALID_TYPE if ", got `" in text else ErrorCode.INVALID_VALUE
-        return ProblemError(code, field=field, params={"reason": text})
-    return ProblemError(ErrorCode.INVALID_VALUE, field=field, params={"reason": text})
+    code = ErrorCode.INVALID_TYPE if ", got `" in text else ErrorCode.INVALID_VALUE
+    return ProblemError(code, field=path or None, params={"reason": text})
 
 
 def _join(path: str, name: str) -> str:
@@ -92,8 +89,10 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
     first = extra[0] if extra and isinstance(extra[0], dict) else {}
     source = str(first.get("source", "body"))
     key = str(first.get("key", ""))
-    message = str(cause) if isinstance(cause, msgspec.ValidationError) else str(
-        first.get("message", exc.detail)
+    message = (
+        str(cause)
+        if isinstance(cause, msgspec.ValidationError)
+        else str(first.get("message", exc.detail))
     )
     return problem_response(request, _from_msgspec(message, source, key))
 

@@ -159,7 +159,7 @@ class _KeepMissing(dict[str, object]):
 
 def render(code: ErrorCode, language: Language, params: Mapping[str, object]) -> str:
     """The message of `code` in `language`, with `params` filled in."""
-    template = getattr(MESSAGES[code], language)
+    template: str = MESSAGES[code].vi if language == "vi" else MESSAGES[code].en
     return template.format_map(_KeepMissing(params))
 
 

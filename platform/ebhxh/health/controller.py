@@ -36,7 +36,7 @@ class HealthController(Controller):
 
     path = "/"
     tags = ["Operations"]
-    opt = {"exclude_from_auth": True}  # noqa: RUF012 - Litestar reads it as a class attribute
+    opt = {"exclude_from_auth": True}
 
     @get("/health", operation_id="health", summary="The process is up")
     async def health(self, state: State) -> Health:
@@ -67,6 +67,6 @@ async def _database_answers(state: State) -> bool:
 async def _check(probe: Any) -> bool:
     try:
         return bool(await asyncio.wait_for(probe, CHECK_TIMEOUT_SECONDS))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
         log.warning("readiness_check_failed", error_type=type(exc).__name__)
         return False

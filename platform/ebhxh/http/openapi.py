@@ -1,5 +1,6 @@
 """The OpenAPI document and its docs page (Swagger UI served from the installed package,
-so the page works without reaching a CDN)."""
+so the page works without reaching a CDN).
+"""
 
 from __future__ import annotations
 

@@ -14,7 +14,9 @@ from typing import Any
 
 import structlog
 
-SECRET_KEY_PARTS = ("token", "password", "secret", "pin", "authorization", "private_key", "cookie")
+SECRET_WORDS = frozenset(
+    {"token", "password", "passwd", "secret", "pin", "authorization", "cookie", "sad"}
+)
 REDACTED = "[redacted]"
 _TOKEN_PATTERN = re.compile(r"ebhxh_[A-Za-z0-9_\-]{20,}")
 
@@ -22,9 +24,12 @@ _TOKEN_PATTERN = re.compile(r"ebhxh_[A-Za-z0-9_\-]{20,}")
 def redact_secrets(
     _logger: object, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    """Mask values under secret-looking keys and token-shaped substrings anywhere."""
+    """Mask values under secret-naming keys (`token`, `client_secret`, `pin`, `private_key`,
+    ...: any `_`-separated word of the key) and token-shaped substrings anywhere.
+    """
     for key, value in list(event_dict.items()):
-        if any(part in key.lower() for part in SECRET_KEY_PARTS):
+        name = key.lower().replace("-", "_")
+        if SECRET_WORDS.intersection(name.split("_")) or "private_key" in name:
             event_dict[key] = REDACTED
         elif isinstance(value, str) and "ebhxh_" in value:
             event_dict[key] = _TOKEN_PATTERN.sub(REDACTED, value)
@@ -40,9 +45,7 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         redact_secrets,
     ]
-    renderer: Any = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
-    )
+    renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -10,6 +10,7 @@ import re
 import uuid
 
 import structlog
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from ebhxh.observability.context import reset_request_id, set_request_id
@@ -22,13 +23,11 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
     """Wrap `app` so every HTTP request carries an `X-Request-ID` in and out."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(HEADER, b"")
-        request_id = (
-            incoming.decode() if _ACCEPTABLE.match(incoming) else uuid.uuid4().hex
-        )
+        request_id = incoming.decode() if _ACCEPTABLE.match(incoming) else uuid.uuid4().hex
         token = set_request_id(request_id)
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)

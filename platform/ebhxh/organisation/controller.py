@@ -10,9 +10,9 @@ from litestar.params import FromPath, JSONBody
 
 from ebhxh.auth.guards import requires
 from ebhxh.db.tenant_scope import TenantScope
-from ebhxh.plugins.catalogue import PluginCatalogue
 from ebhxh.organisation.schemas import OrgNodeOut, OrgSyncReport, OrgTree, OrgTreePush
 from ebhxh.organisation.service import OrganisationService
+from ebhxh.plugins.catalogue import PluginCatalogue
 from ebhxh.tenancy.tables import Role
 
 

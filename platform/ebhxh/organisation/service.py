@@ -44,7 +44,9 @@ class OrganisationService:
                     OrgNode,
                     *(
                         self.scope.new(
-                            OrgNode, id=ids[n.external_id], external_id=n.external_id,
+                            OrgNode,
+                            id=ids[n.external_id],
+                            external_id=n.external_id,
                             **_values(n),
                         )
                         for n in created

@@ -31,7 +31,9 @@ class OrgNode(Table, tablename="org_node"):
     id = UUID(primary_key=True)
     tenant = ForeignKey(Tenant, on_delete=OnDelete.restrict, null=False, index=True)
     external_id = Varchar(length=100)
-    parent = ForeignKey("self", on_delete=OnDelete.restrict, null=True, default=None)
+    parent: ForeignKey[OrgNode] = ForeignKey(
+        "self", on_delete=OnDelete.restrict, null=True, default=None
+    )
     kind = Varchar(length=16, choices=NodeKind)
     name = Varchar(length=255)
     tax_code = Varchar(length=14, null=True, default=None)

@@ -25,17 +25,18 @@ def checked_tree(nodes: list[OrgNodeIn]) -> list[OrgNodeIn]:
             )
         index[node.external_id] = position
     normalised: list[OrgNodeIn] = []
-    for position, node in enumerate(nodes):
-        parent = node.parent_external_id
+    for position, given in enumerate(nodes):
+        parent = given.parent_external_id
         if parent is not None and parent not in index:
             raise ProblemError(
                 ErrorCode.ORG_UNKNOWN_PARENT,
                 field=f"nodes[{position}].parent_external_id",
                 params={"value": parent},
             )
-        if node.tax_code:
-            tax_code = normalise_tax_code(node.tax_code, field=f"nodes[{position}].tax_code")
-            node = msgspec.structs.replace(node, tax_code=tax_code)
+        node = given
+        if given.tax_code:
+            tax_code = normalise_tax_code(given.tax_code, field=f"nodes[{position}].tax_code")
+            node = msgspec.structs.replace(given, tax_code=tax_code)
         normalised.append(node)
     return _parents_first(normalised, index)
 
@@ -49,7 +50,7 @@ def _parents_first(nodes: list[OrgNodeIn], index: dict[str, int]) -> list[OrgNod
         current: str | None = start.external_id
         while current is not None and current not in placed:
             if current in on_path:
-                cycle = path[path.index(current) :] + [current]
+                cycle = [*path[path.index(current) :], current]
                 raise ProblemError(
                     ErrorCode.ORG_CYCLE,
                     field=f"nodes[{index[current]}].parent_external_id",

@@ -66,7 +66,8 @@ class PluginCatalogue:
                 if self.provinces.claimed_by(rule.province.code) == distribution
             ],
             "signer_types": [
-                name for name, (owner, _) in sorted(self._signer_types.items())
+                name
+                for name, (owner, _) in sorted(self._signer_types.items())
                 if owner == distribution
             ],
             "competing_providers": self.providers.keys_of(distribution),
@@ -82,5 +83,5 @@ class PluginCatalogue:
                 log.exception(
                     "plugin_event_failed",
                     plugin=impl.plugin_name,
-                    event=type(event).__name__,
+                    event_kind=type(event).__name__,
                 )

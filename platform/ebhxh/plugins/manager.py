@@ -53,7 +53,7 @@ class Plugins:
         """Call a collect-all hook plugin by plugin: (distribution, item) for every item."""
         caller = getattr(self.manager.hook, hook_name)
         results: list[tuple[str, Any]] = []
-        for impl in reversed(caller.get_hookimpls()):  # registration order
+        for impl in caller.get_hookimpls():  # registration order
             for item in impl.function() or ():
                 results.append((self.distribution_of(impl.plugin_name), item))
         return results

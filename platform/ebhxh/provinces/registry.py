@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 import msgspec
 
-from ebhxh.text import fold
 from ebhxh.provinces.model import Province, ProvinceRule
+from ebhxh.text import fold
 
 _PREFIXES = ("thanhpho", "tinh", "tp")
 

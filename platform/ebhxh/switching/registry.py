@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ebhxh.text import fold
 from ebhxh.switching.contract import CompetingProvider
+from ebhxh.text import fold
 
 
 class ProviderConflict(RuntimeError):

@@ -60,9 +60,7 @@ async def create_tenant(
             token_hash=minted.token_hash,
             prefix=minted.prefix,
         ).save()
-    return CreatedTenant(
-        tenant_id=tenant.id, slug=slug, admin_user_id=user.id, token=minted.plain
-    )
+    return CreatedTenant(tenant_id=tenant.id, slug=slug, admin_user_id=user.id, token=minted.plain)
 
 
 async def tenant_count() -> int:

@@ -28,9 +28,7 @@ _STEPS: dict[str, tuple[str, str]] = {
 }
 
 
-def next_step(
-    *, route: Route, first_time: bool, office: str, language: Language
-) -> NextStep:
+def next_step(*, route: Route, first_time: bool, office: str, language: Language) -> NextStep:
     """The step that follows declaration for a unit."""
     if not first_time:
         code = "register_service"

@@ -19,21 +19,21 @@ class UnitDeclaration(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     org_node_external_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     name: Annotated[
         str,
-        msgspec.Meta(
-            min_length=1, max_length=255, description="Name as on the business licence."
-        ),
+        msgspec.Meta(min_length=1, max_length=255, description="Name as on the business licence."),
     ]
     tax_code: Annotated[
         str,
         msgspec.Meta(
-            max_length=20, description="10 digits, or NNNNNNNNNN-NNN for a branch.",
+            max_length=20,
+            description="10 digits, or NNNNNNNNNN-NNN for a branch.",
             examples=["0100109106"],
         ),
     ]
     province: Annotated[
         str,
         msgspec.Meta(
-            min_length=1, max_length=100,
+            min_length=1,
+            max_length=100,
             description="Today's or a pre-2025 province name or code, e.g. 'Hà Nội', '01'.",
             examples=["Hà Nội"],
         ),

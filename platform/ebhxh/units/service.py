@@ -33,9 +33,7 @@ def province_out(rule: ProvinceRule) -> ProvinceOut:
 class UnitService:
     """The insurance units of the scope's tenant."""
 
-    def __init__(
-        self, scope: TenantScope, provinces: ProvinceRegistry, language: Language
-    ) -> None:
+    def __init__(self, scope: TenantScope, provinces: ProvinceRegistry, language: Language) -> None:
         self.scope = scope
         self.provinces = provinces
         self.language = language
@@ -70,8 +68,14 @@ class UnitService:
                     raise ProblemError(ErrorCode.CONFLICT, status=409) from exc
                 raise
         out = self._out(
-            unit.id, data.org_node_external_id, unit.name, tax_code, rule, rule.route,
-            data.first_time_participant, unit_code,
+            unit.id,
+            data.org_node_external_id,
+            unit.name,
+            tax_code,
+            rule,
+            rule.route,
+            data.first_time_participant,
+            unit_code,
         )
         event = UnitDeclared(
             tenant_id=str(self.scope.tenant_id),
@@ -125,7 +129,11 @@ class UnitService:
         return node
 
     async def _refuse_clash(self, node_id: Any, external_id: str, tax_code: str) -> None:
-        if await self.scope.objects(InsuranceUnit).where(InsuranceUnit.tax_code == tax_code).first():
+        if (
+            await self.scope.objects(InsuranceUnit)
+            .where(InsuranceUnit.tax_code == tax_code)
+            .first()
+        ):
             raise ProblemError(
                 ErrorCode.UNIT_TAX_CODE_TAKEN,
                 status=409,
@@ -160,13 +168,26 @@ class UnitService:
                 ErrorCode.PROVINCE_UNKNOWN, status=409, params={"value": row["province_code"]}
             )
         return self._out(
-            row["id"], row["org_node_external_id"], row["name"], row["tax_code"], rule.rule,
-            Route(row["route"]), bool(row["first_time_participant"]), row["unit_code"],
+            row["id"],
+            row["org_node_external_id"],
+            row["name"],
+            row["tax_code"],
+            rule.rule,
+            Route(row["route"]),
+            bool(row["first_time_participant"]),
+            row["unit_code"],
         )
 
     def _out(
-        self, unit_id: Any, external_id: str, name: str, tax_code: str, rule: ProvinceRule,
-        route: Route, first_time: bool, unit_code: str | None,
+        self,
+        unit_id: Any,
+        external_id: str,
+        name: str,
+        tax_code: str,
+        rule: ProvinceRule,
+        route: Route,
+        first_time: bool,
+        unit_code: str | None,
     ) -> UnitOut:
         """The unit as the API shows it; `route` is the one fixed at declaration."""
         return UnitOut(

@@ -34,7 +34,7 @@ async def beat_forever(redis: Any, worker_id: str) -> None:
     while True:
         try:
             await redis.set(key, "1", ex=HEARTBEAT_TTL_SECONDS)
-        except Exception as exc:  # Redis restarting: the next beat retries
+        except Exception as exc:  # noqa: BLE001 - Redis restarting: the next beat retries
             log.warning("heartbeat_failed", error=str(exc))
         await asyncio.sleep(HEARTBEAT_INTERVAL_SECONDS)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from arq.connections import RedisSettings
+from arq.connections import ArqRedis, RedisSettings
 
 from ebhxh.settings import Settings
 
@@ -48,3 +48,21 @@ def locate_redis(settings: Settings) -> RedisLocation:
         serverconfig={"save": "", "appendonly": "no"},
     )
     return RedisLocation(RedisSettings(unix_socket_path=server.socket_file), embedded=server)
+
+
+def connect_lazily(settings: RedisSettings, queue_name: str) -> ArqRedis:
+    """An arq client that connects on first use, so the API starts while Redis is down.
+
+    (`arq.create_pool` pings at creation and raises after its retries.)
+    """
+    return ArqRedis(
+        host=settings.host if isinstance(settings.host, str) else "localhost",
+        port=settings.port,
+        unix_socket_path=settings.unix_socket_path,
+        db=settings.database,
+        username=settings.username,
+        password=settings.password,
+        socket_connect_timeout=settings.conn_timeout,
+        socket_timeout=5,
+        default_queue_name=queue_name,
+    )

@@ -1,0 +1,5 @@
+"""`python -m ebhxh.cli`: the same as the `ebhxh` command."""
+
+from ebhxh.cli.main import main
+
+main()

@@ -1,0 +1,200 @@
+"""Shared fixtures: a fresh PostgreSQL database per run, the embedded SQLite default, real
+Redis, and the app under test through Litestar's AsyncTestClient.
+
+Tests marked `sqlite` run on both backends; the others on PostgreSQL only.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from ebhxh.app import create_app
+from ebhxh.db.engine import bind_engine, build_engine
+from ebhxh.settings import Settings
+from ebhxh.tenancy.bootstrap import CreatedTenant, create_tenant
+
+PG_ADMIN_DSN = os.environ.get(
+    "EBHXH_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("EBHXH_TEST_REDIS", "redis://127.0.0.1:6379/0")
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker("sqlite") is not None
+        metafunc.parametrize("backend", ["postgres", "sqlite"] if both else ["postgres"])
+
+
+def run_cli(
+    *args: str, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run the `ebhxh` command of this environment with `env` added to a clean EBHXH_ env."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("EBHXH_")}
+    return subprocess.run(
+        [sys.executable, "-m", "ebhxh.cli", *args],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL database created for this run, migrated with `ebhxh migrate`."""
+    import asyncio
+
+    name = f"ebhxh_test_{RUN_ID}"
+
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(PG_ADMIN_DSN)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
+    result = run_cli("migrate", env={"EBHXH_DATABASE_URL": url})
+    assert result.returncode == 0, result.stdout + result.stderr
+    yield url
+    asyncio.run(admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def sqlite_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The embedded default's data folder, migrated with `ebhxh migrate`."""
+    path = tmp_path_factory.mktemp("embedded")
+    result = run_cli("migrate", env={"EBHXH_DATA_DIR": str(path)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    return path
+
+
+@pytest.fixture
+def settings(backend: str, request: pytest.FixtureRequest) -> Settings:
+    """Settings for the backend under test: PostgreSQL + the machine's Redis, or embedded."""
+    if backend == "postgres":
+        url = request.getfixturevalue("pg_url")
+        return Settings(
+            database_url=url, redis_url=REDIS_URL, queue_name=f"ebhxh-test-{RUN_ID}:queue"
+        )
+    data_dir = request.getfixturevalue("sqlite_dir")
+    return Settings(data_dir=str(data_dir), queue_name="ebhxh-test:queue")
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings, configure_logs=False)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app) as test_client:
+        yield test_client
+
+
+class TenantHandle:
+    """A tenant made for one test, with its admin token as request headers."""
+
+    def __init__(self, created: CreatedTenant) -> None:
+        self.created = created
+        self.id = created.tenant_id
+        self.token = created.token
+        self.headers = {"Authorization": f"Bearer {created.token}"}
+
+
+def in_app(client: AsyncTestClient[Litestar], function: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run `function(*args, **kwargs)` (a coroutine function) on the app's event loop.
+
+    The test client runs the app, and so its database pool, on a loop of its own thread;
+    direct database work in a test must run there too.
+    """
+    return client.blocking_portal.call(functools.partial(function, *args, **kwargs))
+
+
+@pytest.fixture
+def make_tenant(client: AsyncTestClient[Litestar]) -> Any:
+    """Create a tenant (unique slug) with an admin token, on the app's database."""
+
+    async def make(name: str = "Công ty Thử nghiệm") -> TenantHandle:
+        slug = f"t-{uuid.uuid4().hex[:12]}"
+        created = in_app(
+            client,
+            create_tenant,
+            slug=slug,
+            name=name,
+            admin_email=f"admin@{slug}.example",
+            admin_name="Admin",
+        )
+        return TenantHandle(created)
+
+    return make
+
+
+@pytest.fixture
+async def tenant(make_tenant: Any) -> TenantHandle:
+    handle: TenantHandle = await make_tenant()
+    return handle
+
+
+def bind_to(settings: Settings) -> None:
+    """Bind the tables to `settings`' database outside an app (for direct checks)."""
+    bind_engine(build_engine(settings))
+
+
+HANOI_TREE = {
+    "nodes": [
+        {
+            "external_id": "HQ",
+            "kind": "company",
+            "name": "Công ty Cổ phần Sông Hồng",
+            "tax_code": "0100109106",
+        },
+        {
+            "external_id": "BR-DN",
+            "kind": "branch",
+            "name": "Chi nhánh Đà Nẵng",
+            "parent_external_id": "HQ",
+            "tax_code": "0100109106-001",
+        },
+        {
+            "external_id": "SUB-QN",
+            "kind": "subsidiary",
+            "name": "Công ty TNHH Quảng Nam",
+            "parent_external_id": "HQ",
+        },
+        {
+            "external_id": "HR",
+            "kind": "department",
+            "name": "Phòng Nhân sự",
+            "parent_external_id": "HQ",
+        },
+    ]
+}
+
+
+def valid_tax_code(seed: int) -> str:
+    """A valid 10-digit tax code derived from `seed` (python-stdnum computes the check)."""
+    from stdnum.vn import mst
+
+    n = seed
+    while True:
+        body = f"01{n % 10_000_000:07d}"
+        check = mst.calc_check_digit(body)
+        if len(check) == 1 and body[2:9] != "0000000":
+            return body + check
+        n += 1

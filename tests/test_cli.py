@@ -1,0 +1,147 @@
+"""The `ebhxh` command as a newcomer and an operator run it: serve, migrate, tenants."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import HANOI_TREE, run_cli
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Served:
+    def __init__(self, process: subprocess.Popen[str], base: str, log: Path) -> None:
+        self.process = process
+        self.base = base
+        self.log = log
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    """`ebhxh serve` on the embedded default, in a fresh data folder, with no settings."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EBHXH_")}
+    env["EBHXH_DATA_DIR"] = str(tmp_path / "data")
+    log = tmp_path / "serve.log"
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ebhxh.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.2)
+        assert process.poll() is None, log.read_text()
+    else:
+        process.kill()
+        pytest.fail("serve did not answer /health within 60 s:\n" + log.read_text())
+    yield Served(process, base, log)
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail("serve did not stop on SIGINT")
+
+
+def test_serve_on_the_embedded_default_reaches_a_declared_unit(served: Served) -> None:
+    output = served.log.read_text()
+    found = re.search(r"(ebhxh_[A-Za-z0-9_\-]{40,})", output)
+    assert found, output
+    headers = {"Authorization": f"Bearer {found.group(1)}"}
+
+    assert httpx.get(f"{served.base}/docs").status_code == 200
+    deadline = time.monotonic() + 15
+    while not httpx.get(f"{served.base}/ready").json()["workers"]:
+        assert time.monotonic() < deadline, "the in-process worker never reported"
+        time.sleep(0.2)
+    assert httpx.put(f"{served.base}/organisation", json=HANOI_TREE, headers=headers).is_success
+    unit = httpx.post(
+        f"{served.base}/units",
+        json={
+            "org_node_external_id": "SUB-QN",
+            "name": "Công ty TNHH Quảng Nam",
+            "tax_code": "0100109106-002",
+            "province": "Quảng Nam",
+            "first_time_participant": True,
+        },
+        headers=headers,
+    )
+    assert unit.status_code == 201, unit.text
+    assert (unit.json()["province"]["name"], unit.json()["route"]) == ("Đà Nẵng", "paper")
+
+    logs = [line for line in served.log.read_text().splitlines() if line.startswith("{")]
+    assert logs, "serve wrote no JSON log lines"
+    assert not [line for line in logs if found.group(1) in line]
+
+
+def test_migrate_twice_is_a_no_op_on_both_databases(pg_url: str, sqlite_dir: Path) -> None:
+    for env in ({"EBHXH_DATABASE_URL": pg_url}, {"EBHXH_DATA_DIR": str(sqlite_dir)}):
+        again = run_cli("migrate", env=env)
+        assert again.returncode == 0, again.stderr
+        assert "No migrations need to be run" in again.stdout
+
+
+def test_tenants_create_prints_a_working_token_once(pg_url: str) -> None:
+    slug = f"cli-{uuid.uuid4().hex[:8]}"
+    args = (
+        "tenants",
+        "create",
+        "--slug",
+        slug,
+        "--name",
+        "Công ty CLI",
+        "--admin-email",
+        f"a@{slug}.vn",
+    )
+    created = run_cli(*args, env={"EBHXH_DATABASE_URL": pg_url})
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip().splitlines()[-1]
+    assert token.startswith("ebhxh_")
+    assert token not in created.stderr
+    again = run_cli(*args, env={"EBHXH_DATABASE_URL": pg_url})
+    assert again.returncode == 1
+    assert "already exists" in again.stderr
+    bad = run_cli(
+        "tenants",
+        "create",
+        "--slug",
+        "Bad Slug!",
+        "--name",
+        "x",
+        "--admin-email",
+        "x@x.vn",
+        env={"EBHXH_DATABASE_URL": pg_url},
+    )
+    assert bad.returncode == 1
+    assert "Slug" in bad.stderr
+
+
+def test_a_bad_setting_is_named(pg_url: str) -> None:
+    result = run_cli("plugins", env={"EBHXH_PORT": "eighty"})
+    assert result.returncode == 1
+    assert "EBHXH_PORT: Expected `int`, got `str`" in result.stderr

@@ -1,0 +1,75 @@
+"""Probes and the arq worker on the real Redis: readiness, per-worker heartbeat, a job."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from arq.connections import RedisSettings
+from litestar.testing import AsyncTestClient
+
+from ebhxh.app import create_app
+from ebhxh.settings import Settings
+from ebhxh.worker.heartbeat import live_workers
+from ebhxh.worker.keys import worker_heartbeat
+from ebhxh.worker.redis import connect_lazily
+from ebhxh.worker.settings import build_worker
+from tests.conftest import REDIS_URL
+
+
+@pytest.mark.sqlite
+async def test_health_and_ready(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+    health = await client.get("/health")
+    assert health.json() == {"status": "ok", "version": "0.1.0"}
+    ready = await client.get("/ready")
+    assert ready.status_code == 200
+    assert ready.json()["database"] == "ok"
+    assert ready.json()["redis"] == "ok"
+
+
+async def test_ready_is_503_naming_redis_when_it_is_down(pg_url: str) -> None:
+    settings = Settings(database_url=pg_url, redis_url="redis://127.0.0.1:1/0")
+    async with AsyncTestClient(app=create_app(settings, configure_logs=False)) as client:
+        ready = await client.get("/ready")
+        assert ready.status_code == 503
+        assert ready.json() == {
+            "status": "unavailable",
+            "database": "ok",
+            "redis": "unavailable",
+            "workers": [],
+        }
+        assert (await client.get("/health")).status_code == 200
+
+
+async def test_ready_is_503_naming_the_database_when_it_is_down(pg_url: str) -> None:
+    missing = pg_url.rsplit("/", 1)[0] + "/ebhxh_no_such_database"
+    settings = Settings(database_url=missing, redis_url=REDIS_URL)
+    with pytest.warns(Warning, match="Unable to fetch server version"):  # Piccolo, at build
+        app = create_app(settings, configure_logs=False)
+    async with AsyncTestClient(app=app) as client:
+        ready = await client.get("/ready")
+        assert ready.status_code == 503
+        assert (ready.json()["database"], ready.json()["redis"]) == ("unavailable", "ok")
+
+
+async def test_a_worker_runs_jobs_and_has_its_own_heartbeat() -> None:
+    queue = f"ebhxh-test-{uuid.uuid4().hex[:8]}:queue"
+    redis_settings = RedisSettings.from_dsn(REDIS_URL)
+    worker = build_worker(redis_settings, queue, poll_delay=0.05)
+    task = asyncio.create_task(worker.async_run())
+    redis = connect_lazily(redis_settings, queue)
+    try:
+        job = await redis.enqueue_job("canary")
+        assert job is not None
+        worker_id = await job.result(timeout=10)
+        assert worker_id in await live_workers(redis)
+        ttl = await redis.ttl(worker_heartbeat(worker_id))
+        assert 0 < ttl <= 30
+    finally:
+        await worker.close()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert await redis.exists(worker_heartbeat(worker_id)) == 0
+    assert worker_id not in await live_workers(redis)
+    await redis.aclose()
