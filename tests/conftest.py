@@ -198,3 +198,13 @@ def valid_tax_code(seed: int) -> str:
         if len(check) == 1 and body[2:9] != "0000000":
             return body + check
         n += 1
+
+
+HQ_DECLARATION = {
+    "org_node_external_id": "HQ",
+    "name": "Công ty Cổ phần Sông Hồng",
+    "tax_code": "0100109106",
+    "province": "Hà Nội",
+    "first_time_participant": True,
+}
+"""The head office of `HANOI_TREE` declared as a first-time Hà Nội unit."""

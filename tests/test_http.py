@@ -124,25 +124,13 @@ async def test_the_openapi_document_and_docs_page_are_served(client: Client) -> 
 
 
 async def test_viewers_cannot_write(client: Client, tenant: TenantHandle) -> None:
-    from ebhxh.auth.tokens import mint_token
-    from ebhxh.tenancy.tables import ApiToken, Membership, Role, User
+    from ebhxh.tenancy.bootstrap import add_member
+    from ebhxh.tenancy.tables import Role
     from tests.conftest import in_app
 
-    async def viewer_token() -> str:
-        user = User(email=f"viewer-{tenant.id}@example.vn", display_name="Viewer")
-        await user.save()
-        await Membership(tenant=tenant.id, user=user.id, role=Role.VIEWER).save()
-        minted = mint_token()
-        await ApiToken(
-            tenant=tenant.id,
-            user=user.id,
-            name="v",
-            token_hash=minted.token_hash,
-            prefix=minted.prefix,
-        ).save()
-        return minted.plain
-
-    token = in_app(client, viewer_token)
+    _, token = in_app(
+        client, add_member, tenant.id, email=f"viewer-{tenant.id}@example.vn", role=Role.VIEWER
+    )
     headers = {"Authorization": f"Bearer {token}"}
     assert (await client.get("/units", headers=headers)).status_code == 200
     refused = await client.put("/organisation", json={"nodes": []}, headers=headers)

@@ -14,7 +14,7 @@ from ebhxh.events.model import LifecycleEvent, OrganisationSynced, UnitDeclared
 from ebhxh.plugins import hookimpl
 from ebhxh.plugins.manager import load_plugins
 from ebhxh.settings import Settings
-from tests.conftest import HANOI_TREE, TenantHandle, in_app
+from tests.conftest import HANOI_TREE, HQ_DECLARATION, TenantHandle, in_app
 
 
 class Recorder:
@@ -56,13 +56,7 @@ async def test_ebhxh_lifecycle_event_is_announced_after_commit(
     assert again.status_code == 200
     declared = await client.post(
         "/units",
-        json={
-            "org_node_external_id": "HQ",
-            "name": "Sông Hồng",
-            "tax_code": "0100109106",
-            "province": "Hà Nội",
-            "first_time_participant": True,
-        },
+        json=HQ_DECLARATION,
         headers=tenant.headers,
     )
     assert declared.status_code == 201, declared.text
@@ -82,13 +76,7 @@ async def test_a_refused_change_announces_nothing(
 ) -> None:
     refused = await client.post(
         "/units",
-        json={
-            "org_node_external_id": "HQ",
-            "name": "X",
-            "tax_code": "0100109106",
-            "province": "Hà Nội",
-            "first_time_participant": True,
-        },
+        json=HQ_DECLARATION,
         headers=tenant.headers,
     )
     assert refused.status_code == 422

@@ -9,7 +9,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import HANOI_TREE, TenantHandle
+from tests.conftest import HANOI_TREE, HQ_DECLARATION, TenantHandle
 
 Client = AsyncTestClient[Litestar]
 
@@ -104,13 +104,7 @@ async def test_a_unit_node_cannot_become_a_department(client: Client, tenant: Te
     await _push(client, tenant, HANOI_TREE)
     await client.post(
         "/units",
-        json={
-            "org_node_external_id": "HQ",
-            "name": "Sông Hồng",
-            "tax_code": "0100109106",
-            "province": "Hà Nội",
-            "first_time_participant": True,
-        },
+        json=HQ_DECLARATION,
         headers=tenant.headers,
     )
     tree = copy.deepcopy(HANOI_TREE)

@@ -15,7 +15,7 @@ from litestar.testing import AsyncTestClient
 from piccolo.columns import ForeignKey, OnDelete
 
 from ebhxh.db.registry import ALL_TABLES, GLOBAL_TABLES, TENANT_TABLES
-from tests.conftest import HANOI_TREE
+from tests.conftest import HANOI_TREE, HQ_DECLARATION
 
 Client = AsyncTestClient[Litestar]
 PLATFORM = Path(__file__).resolve().parent.parent / "platform" / "ebhxh"
@@ -70,13 +70,7 @@ async def _populate(client: Client, headers: dict[str, str]) -> dict[str, str]:
     nodes = (await client.get("/organisation", headers=headers)).json()["nodes"]
     unit = await client.post(
         "/units",
-        json={
-            "org_node_external_id": "HQ",
-            "name": "Sông Hồng",
-            "tax_code": "0100109106",
-            "province": "Hà Nội",
-            "first_time_participant": True,
-        },
+        json=HQ_DECLARATION,
         headers=headers,
     )
     return {"node_id": nodes[0]["id"], "unit_id": unit.json()["id"]}

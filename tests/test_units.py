@@ -9,7 +9,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import HANOI_TREE, TenantHandle
+from tests.conftest import HANOI_TREE, HQ_DECLARATION, TenantHandle
 
 Client = AsyncTestClient[Litestar]
 
@@ -20,15 +20,7 @@ async def _with_tree(client: Client, tenant: TenantHandle) -> None:
 
 
 def _declaration(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "org_node_external_id": "HQ",
-        "name": "Công ty Cổ phần Sông Hồng",
-        "tax_code": "0100109106",
-        "province": "Hà Nội",
-        "first_time_participant": True,
-    }
-    body.update(overrides)
-    return body
+    return {**HQ_DECLARATION, **overrides}
 
 
 @pytest.mark.sqlite

@@ -44,23 +44,37 @@ async def create_tenant(
         )
     if await Tenant.exists().where(Tenant.slug == slug):
         raise TenantBootstrapError(f"A tenant with slug {slug!r} already exists.")
-    minted = mint_token()
     async with Tenant._meta.db.transaction():
         tenant = Tenant(slug=slug, name=name)
         await tenant.save()
-        user = await User.objects().get(User.email == admin_email.lower())
+        user_id, token = await add_member(
+            tenant.id, email=admin_email, role=Role.ADMIN, display_name=admin_name
+        )
+    return CreatedTenant(tenant_id=tenant.id, slug=slug, admin_user_id=user_id, token=token)
+
+
+async def add_member(
+    tenant_id: uuid.UUID, *, email: str, role: Role, display_name: str | None = None
+) -> tuple[uuid.UUID, str]:
+    """Give `email` (a new or existing user) `role` in the tenant and a first API token.
+
+    Returns the user id and the token, which is shown to its owner once and never stored.
+    """
+    minted = mint_token()
+    async with Tenant._meta.db.transaction():
+        user = await User.objects().get(User.email == email.lower())
         if user is None:
-            user = User(email=admin_email.lower(), display_name=admin_name or admin_email)
+            user = User(email=email.lower(), display_name=display_name or email)
             await user.save()
-        await Membership(tenant=tenant.id, user=user.id, role=Role.ADMIN).save()
+        await Membership(tenant=tenant_id, user=user.id, role=role).save()
         await ApiToken(
-            tenant=tenant.id,
+            tenant=tenant_id,
             user=user.id,
-            name="first admin token",
+            name=f"first {role.value} token",
             token_hash=minted.token_hash,
             prefix=minted.prefix,
         ).save()
-    return CreatedTenant(tenant_id=tenant.id, slug=slug, admin_user_id=user.id, token=minted.plain)
+    return user.id, minted.plain
 
 
 async def tenant_count() -> int:
