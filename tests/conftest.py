@@ -17,6 +17,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from cryptography.fernet import Fernet
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -84,16 +85,63 @@ def sqlite_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+class Pki:
+    """The session's test PKI, SoftHSM2 token and trust store."""
+
+    TOKEN = "ebhxh-test-token"
+    PIN = "246810"
+    TAX_CODE = "0100109106"
+
+    def __init__(self, folder: Path) -> None:
+        from tests import pki, softhsm
+
+        self.ca = pki.TestCA()
+        self.stranger_ca = pki.TestCA("Untrusted CA")
+        softhsm.configure(folder / "hsm")
+        softhsm.init_token(self.TOKEN, self.PIN)
+        self.organisation = softhsm.add_key_and_certificate(
+            self.TOKEN,
+            self.PIN,
+            b"\x01",
+            lambda key: self.ca.issue(
+                key, pki.name("CÔNG TY CỔ PHẦN SÔNG HỒNG", f"MST:{self.TAX_CODE}")
+            ),
+        )
+        self.personal = softhsm.add_key_and_certificate(
+            self.TOKEN,
+            self.PIN,
+            b"\x02",
+            lambda key: self.ca.issue(key, pki.name("Nguyễn Văn An", "CCCD:001085012345")),
+        )
+        self.trust_dir = self.ca.write_trust_store(folder / "trust")
+
+
+@pytest.fixture(scope="session")
+def test_pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    from tests import softhsm
+
+    if not softhsm.available():
+        pytest.fail("SoftHSM2 is not installed: run `make test` (scripts/test installs it)")
+    return Pki(tmp_path_factory.mktemp("pki"))
+
+
+SECRET_KEY = Fernet.generate_key().decode()
+
+
 @pytest.fixture
-def settings(backend: str, request: pytest.FixtureRequest) -> Settings:
+def settings(backend: str, request: pytest.FixtureRequest, test_pki: Pki) -> Settings:
     """Settings for the backend under test: PostgreSQL + the machine's Redis, or embedded."""
+    common = {"trust_store_dir": str(test_pki.trust_dir), "secret_keys": (SECRET_KEY,)}
     if backend == "postgres":
         url = request.getfixturevalue("pg_url")
         return Settings(
-            database_url=url, redis_url=REDIS_URL, queue_name=f"ebhxh-test-{RUN_ID}:queue"
+            database_url=url,
+            redis_url=REDIS_URL,
+            queue_name=f"ebhxh-test-{RUN_ID}:queue",
+            **common,
         )
     data_dir = request.getfixturevalue("sqlite_dir")
-    return Settings(data_dir=str(data_dir), queue_name="ebhxh-test:queue")
+    return Settings(data_dir=str(data_dir), queue_name="ebhxh-test:queue", **common)
 
 
 @pytest.fixture

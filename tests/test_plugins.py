@@ -26,7 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_built_in_plugins_load_through_the_entry_point_group() -> None:
     plugins = load_plugins()
     by_distribution = {p.distribution: p for p in plugins.loaded}
-    assert {"ebhxh-province-hanoi", "ebhxh-province-paper"} <= set(by_distribution)
+    assert {"ebhxh-province-hanoi", "ebhxh-province-paper", "ebhxh-signer-hsm"} <= set(
+        by_distribution
+    )
     assert by_distribution["ebhxh-province-hanoi"].version == "0.1.0"
     assert by_distribution["ebhxh-province-hanoi"].module == "ebhxh_province_hanoi.plugin"
 
@@ -46,6 +48,8 @@ def test_cli_lists_plugins_with_distribution_and_version() -> None:
     assert "ebhxh-province-paper 0.1.0" in result.stdout
     assert "01 Hà Nội (electronic)" in result.stdout
     assert "48 Đà Nẵng (paper)" in result.stdout
+    assert "ebhxh-signer-hsm 0.1.0" in result.stdout
+    assert "signer_types: 1" in result.stdout
     restricted = run_cli("plugins", env={"EBHXH_PLUGINS_ALLOW": "ebhxh-province-paper"})
     assert "ebhxh-province-hanoi" not in restricted.stdout
     assert "provinces: 33" in restricted.stdout
@@ -56,8 +60,11 @@ class _EchoSigner:
 
     name = "echo"
     label = "Ký thử"
+    secret_names: tuple[str, ...] = ()
 
-    async def list_certificates(self, settings: Mapping[str, str]) -> Sequence[bytes]:
+    async def list_certificates(
+        self, settings: Mapping[str, str], secrets: Mapping[str, str]
+    ) -> Sequence[bytes]:
         return [b"cert-" + settings.get("serial", "0").encode()]
 
     async def request_signature(self, request: SignatureRequest) -> SignatureOutcome:
@@ -70,12 +77,12 @@ def _plugin(**hooks: Any) -> types.SimpleNamespace:
 
 async def test_ebhxh_signer_types_are_collected_and_usable() -> None:
     plugin = _plugin(ebhxh_signer_types=lambda: [_EchoSigner()])
-    catalogue = PluginCatalogue.build(load_plugins(extra=[("signers-echo", plugin)]))
+    catalogue = PluginCatalogue.build(load_plugins(discovered=[], extra=[("signers-echo", plugin)]))
     signer = catalogue.signer_type("echo")
     assert isinstance(signer, SignerType)
     assert catalogue.signer_type_names() == ["echo"]
     assert catalogue.contributions_of("signers-echo")["signer_types"] == ["echo"]
-    assert await signer.list_certificates({"serial": "7"}) == [b"cert-7"]
+    assert await signer.list_certificates({"serial": "7"}, {}) == [b"cert-7"]
     request = SignatureRequest(
         request_id="r", tenant_id="t", unit_id="u", certificate_der=b"", to_be_signed=b"abc"
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -29,7 +30,11 @@ from ebhxh.observability.request_id import request_id_middleware
 from ebhxh.organisation.controller import OrganisationController
 from ebhxh.plugins.catalogue import PluginCatalogue
 from ebhxh.plugins.manager import Plugins, load_plugins
+from ebhxh.secrets.box import SecretBox
 from ebhxh.settings import Settings
+from ebhxh.signing.controller import SigningController
+from ebhxh.signing.environment import SigningEnvironment
+from ebhxh.signing.trust import TrustStore
 from ebhxh.units.controller import ProvinceController, UnitController
 from ebhxh.worker.redis import connect_lazily, locate_redis
 from ebhxh.worker.settings import build_worker
@@ -37,7 +42,13 @@ from ebhxh.worker.settings import build_worker
 log = structlog.get_logger(__name__)
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
-ROUTES = [HealthController, OrganisationController, UnitController, ProvinceController]
+ROUTES = [
+    HealthController,
+    OrganisationController,
+    UnitController,
+    ProvinceController,
+    SigningController,
+]
 
 
 def create_app(
@@ -55,6 +66,14 @@ def create_app(
     engine = build_engine(settings)
     bind_engine(engine)
     catalogue = PluginCatalogue.build(plugins or load_plugins(settings.plugins_allow))
+    clock = clock or SystemClock()
+    signing = SigningEnvironment(
+        trust=TrustStore.from_folder(
+            Path(settings.trust_store_dir) if settings.trust_store_dir else None
+        ),
+        secrets=SecretBox.from_settings(settings),
+        clock=clock,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -96,7 +115,8 @@ def create_app(
                 "settings": settings,
                 "engine": engine,
                 "catalogue": catalogue,
-                "clock": clock or SystemClock(),
+                "clock": clock,
+                "signing": signing,
                 "version": __version__,
             }
         ),

@@ -65,6 +65,25 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     queue_name: Annotated[
         str, msgspec.Meta(description="Name of the arq queue shared by the API and workers.")
     ] = "ebhxh:queue"
+    trust_store_dir: Annotated[
+        str | None,
+        msgspec.Meta(
+            description=(
+                "Folder of trusted CA certificates (*.pem, *.crt, *.cer, *.der) and CRLs "
+                "(*.crl) that signing certificates must chain to. Unset: nothing is trusted."
+            )
+        ),
+    ] = None
+    secret_keys: Annotated[
+        tuple[str, ...],
+        msgspec.Meta(
+            description=(
+                "Comma-separated Fernet keys for secrets at rest; the first encrypts, all "
+                "decrypt (rotation). Unset: the embedded default keeps a generated key in "
+                "its data folder; elsewhere secrets cannot be stored."
+            )
+        ),
+    ] = ()
     bootstrap_demo_tenant: Annotated[
         bool | None,
         msgspec.Meta(
@@ -102,7 +121,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             value = env.get(PREFIX + field.name.upper())
             if value is None or value == "":
                 continue
-            raw[field.name] = _split_list(value) if field.name == "plugins_allow" else value
+            raw[field.name] = _split_list(value) if field.name in _LISTS else value
         try:
             return msgspec.convert(raw, cls, strict=False)
         except msgspec.ValidationError as exc:
@@ -110,6 +129,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             path = re.search(r"`\$\.(\w+)`", message)
             variable = PREFIX + path.group(1).upper() if path else "an EBHXH_ variable"
             raise SettingsError(f"{variable}: {message.split(' - at ', maxsplit=1)[0]}") from exc
+
+
+_LISTS = {"plugins_allow", "secret_keys"}
 
 
 class SettingsError(ValueError):

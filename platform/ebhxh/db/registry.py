@@ -5,10 +5,20 @@ from __future__ import annotations
 from piccolo.table import Table
 
 from ebhxh.organisation.tables import OrgNode
+from ebhxh.signing.tables import SignatureSetup, SigningRequest
 from ebhxh.tenancy.tables import ApiToken, Membership, Tenant, User
 from ebhxh.units.tables import InsuranceUnit
 
-ALL_TABLES: tuple[type[Table], ...] = (Tenant, User, Membership, ApiToken, OrgNode, InsuranceUnit)
+ALL_TABLES: tuple[type[Table], ...] = (
+    Tenant,
+    User,
+    Membership,
+    ApiToken,
+    OrgNode,
+    InsuranceUnit,
+    SignatureSetup,
+    SigningRequest,
+)
 
 GLOBAL_TABLES: tuple[type[Table], ...] = (Tenant, User)
 """Tables that are not tenant data; every other table has a `tenant` foreign key."""

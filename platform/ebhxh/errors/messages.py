@@ -117,6 +117,108 @@ MESSAGES: Mapping[ErrorCode, Message] = {
         "Không tìm thấy đơn vị.",
         "The unit was not found.",
     ),
+    ErrorCode.CERT_EXPIRED: Message(
+        "Chứng thư số đã hết hạn (hiệu lực {not_before} đến {not_after}); hãy gia hạn hoặc dùng "
+        "chứng thư số khác.",
+        "The certificate has expired (valid {not_before} to {not_after}); renew it or use "
+        "another one.",
+    ),
+    ErrorCode.CERT_NOT_YET_VALID: Message(
+        "Chứng thư số chưa đến ngày hiệu lực ({not_before}).",
+        "The certificate is not valid yet (from {not_before}).",
+    ),
+    ErrorCode.CERT_UNTRUSTED: Message(
+        "Chứng thư số không do tổ chức chứng thực được tin cậy cấp (nơi cấp: {issuer}).",
+        "The certificate does not chain to a trusted certification authority (issuer: {issuer}).",
+    ),
+    ErrorCode.CERT_KEY_USAGE: Message(
+        "Chứng thư số không được phép dùng để ký số (thiếu digitalSignature/nonRepudiation).",
+        "The certificate may not be used for signing (no digitalSignature/nonRepudiation).",
+    ),
+    ErrorCode.CERT_REVOKED: Message(
+        "Chứng thư số đã bị thu hồi.",
+        "The certificate has been revoked.",
+    ),
+    ErrorCode.CERT_TAX_CODE_MISMATCH: Message(
+        "Chứng thư số không mang mã số thuế {value} của đơn vị (tìm thấy: {found}); hãy chọn "
+        "chứng thư số của chính đơn vị.",
+        "The certificate does not carry the unit's tax code {value} (found: {found}); choose "
+        "the unit's own certificate.",
+    ),
+    ErrorCode.CERT_PERSONAL: Message(
+        "Đây là chứng thư số cá nhân (mang số CCCD/CMND), không phải của đơn vị có mã số thuế "
+        "{value}; hồ sơ của đơn vị phải ký bằng chứng thư số của tổ chức.",
+        "This is a personal certificate (it carries a citizen id), not one of the unit with tax "
+        "code {value}; a unit's dossiers are signed with the organisation's certificate.",
+    ),
+    ErrorCode.CERT_NOT_OFFERED: Message(
+        "Chứng thư số đã chọn không có trong thiết bị ký.",
+        "The chosen certificate is not offered by the signing device.",
+    ),
+    ErrorCode.SIGNER_TYPE_UNKNOWN: Message(
+        "Không có loại chữ ký số `{value}` nào được cài đặt.",
+        "No signer type `{value}` is installed.",
+    ),
+    ErrorCode.SIGNER_SETTINGS: Message(
+        "Thiếu hoặc sai thiết lập chữ ký số: {reason}.",
+        "The signer settings are missing or wrong: {reason}.",
+    ),
+    ErrorCode.SIGNER_UNAVAILABLE: Message(
+        "Không kết nối được thiết bị ký số: {reason}.",
+        "The signing device cannot be reached: {reason}.",
+    ),
+    ErrorCode.SIGNATURE_SETUP_MISSING: Message(
+        "Đơn vị chưa thiết lập chữ ký số.",
+        "The unit has no digital signature set up.",
+    ),
+    ErrorCode.SIGNATURE_VALUE_INVALID: Message(
+        "Giá trị chữ ký không khớp với chứng thư số đã đăng ký; tài liệu không được ký.",
+        "The signature value does not verify with the registered certificate; nothing was signed.",
+    ),
+    ErrorCode.DOCUMENT_TAMPERED: Message(
+        "Tài liệu đã bị thay đổi sau khi ký.",
+        "The document was changed after it was signed.",
+    ),
+    ErrorCode.DOCUMENT_NOT_COVERED: Message(
+        "Chữ ký không bao phủ toàn bộ tài liệu.",
+        "The signature does not cover the whole document.",
+    ),
+    ErrorCode.DOCUMENT_UNSIGNED: Message(
+        "Tài liệu không có chữ ký số.",
+        "The document carries no signature.",
+    ),
+    ErrorCode.XML_MISMATCH: Message(
+        "Tờ khai XML đính kèm không khớp với hồ sơ.",
+        "The embedded XML declaration does not match the dossier.",
+    ),
+    ErrorCode.HSM_TOKEN_MISSING: Message(
+        "Không tìm thấy token `{value}` trong HSM.",
+        "No token `{value}` was found in the HSM.",
+    ),
+    ErrorCode.HSM_KEY_MISSING: Message(
+        "Không tìm thấy khóa bí mật ứng với chứng thư số trong token.",
+        "No private key matching the certificate was found in the token.",
+    ),
+    ErrorCode.HSM_PIN_INCORRECT: Message(
+        "Mã PIN của token không đúng.",
+        "The token's PIN is incorrect.",
+    ),
+    ErrorCode.HSM_PIN_LOCKED: Message(
+        "Token đã bị khóa do nhập sai mã PIN nhiều lần; liên hệ quản trị HSM để mở khóa.",
+        "The token is locked after repeated wrong PINs; ask the HSM administrator to unlock it.",
+    ),
+    ErrorCode.SIGNING_REQUEST_NOT_FOUND: Message(
+        "Không tìm thấy yêu cầu ký.",
+        "The signing request was not found.",
+    ),
+    ErrorCode.SIGNING_REQUEST_STATE: Message(
+        "Yêu cầu ký đang ở trạng thái {state}; không thể thực hiện thao tác này.",
+        "The signing request is {state}; this cannot be done now.",
+    ),
+    ErrorCode.SECRETS_KEY_MISSING: Message(
+        "Máy chủ chưa cấu hình khóa mã hóa bí mật (EBHXH_SECRET_KEYS).",
+        "The server has no secrets key configured (EBHXH_SECRET_KEYS).",
+    ),
     ErrorCode.NOT_AUTHENTICATED: Message(
         "Cần đăng nhập hoặc token API hợp lệ.",
         "Sign in or send a valid API token.",

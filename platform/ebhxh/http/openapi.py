@@ -48,6 +48,7 @@ def openapi_config() -> OpenAPIConfig:
         tags=[
             Tag(name="Organisation", description="Seed step 3.1: the organisation tree."),
             Tag(name="Units", description="Seed step 3.2: declaring insurance units."),
+            Tag(name="Signing", description="Seed step 3.3: signature setup and signing forms."),
             Tag(name="Operations", description="Probes for operators."),
         ],
     )

@@ -3,7 +3,9 @@
 The platform owns the documents (pyHanko): a signer type only ever receives the bytes to be
 signed and answers with a signature value, now or later (a USB token on someone's PC, a
 phone approval at a remote-signing service). Plugins return `SignerType` objects from the
-hook `ebhxh_signer_types`.
+hook `ebhxh_signer_types`. Settings are the unit's non-secret signer settings (module path,
+token label, ...); secrets (a PIN) are decrypted by the platform just for the call and must
+never be logged or stored by the plugin.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 import msgspec
+
+from ebhxh.errors import ErrorCode, ProblemError
 
 
 class SignatureRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -22,8 +26,11 @@ class SignatureRequest(msgspec.Struct, frozen=True, kw_only=True):
     unit_id: str
     certificate_der: bytes
     to_be_signed: bytes
-    digest_algorithm: str = "sha256"
+    """Sign these bytes with SHA-256 and the certificate's key (RSA PKCS#1 v1.5 or ECDSA)."""
+    description: str = ""
+    """What is being signed, for a signer that shows it to a person (unit, form, digest)."""
     settings: Mapping[str, str] = msgspec.field(default_factory=dict)
+    secrets: Mapping[str, str] = msgspec.field(default_factory=dict)
 
 
 class SignatureValue(msgspec.Struct, frozen=True):
@@ -41,6 +48,13 @@ class SignaturePending(msgspec.Struct, frozen=True):
 SignatureOutcome = SignatureValue | SignaturePending
 
 
+class SignerFailure(ProblemError):
+    """A signer type could not do what was asked; `code` says why (wrong PIN, no token)."""
+
+    def __init__(self, code: ErrorCode, **params: object) -> None:
+        super().__init__(code, status=422, field="signer", params=params)
+
+
 @runtime_checkable
 class SignerType(Protocol):
     """A way of signing (HSM, USB token through a bridge agent, remote CSC service)."""
@@ -49,8 +63,12 @@ class SignerType(Protocol):
     """Stable identifier stored on a unit's signature setup, e.g. "hsm"."""
     label: str
     """Name shown to users, in Vietnamese."""
+    secret_names: tuple[str, ...]
+    """Settings that are secrets (encrypted at rest, never returned), e.g. ("pin",)."""
 
-    async def list_certificates(self, settings: Mapping[str, str]) -> Sequence[bytes]:
+    async def list_certificates(
+        self, settings: Mapping[str, str], secrets: Mapping[str, str]
+    ) -> Sequence[bytes]:
         """The DER certificates this signer can sign with, under a unit's settings."""
         ...
 

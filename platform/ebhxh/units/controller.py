@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from litestar import Controller, get, post
+from litestar import Controller, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
@@ -13,7 +13,7 @@ from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.errors.messages import Language
 from ebhxh.plugins.catalogue import PluginCatalogue
 from ebhxh.tenancy.tables import Role
-from ebhxh.units.schemas import ProvinceList, UnitDeclaration, UnitList, UnitOut
+from ebhxh.units.schemas import Particulars, ProvinceList, UnitDeclaration, UnitList, UnitOut
 from ebhxh.units.service import UnitService, province_out
 
 
@@ -58,6 +58,23 @@ class UnitController(Controller):
         language: NamedDependency[Language],
     ) -> UnitOut:
         return await UnitService(tenant_scope, catalogue.provinces, language).get(unit_id)
+
+    @put(
+        "/{unit_id:uuid}/particulars",
+        operation_id="setUnitParticulars",
+        summary="Replace what the forms print about the unit (addresses, licence, contact)",
+        guards=[requires(Role.HR)],
+    )
+    async def set_particulars(
+        self,
+        unit_id: FromPath[uuid.UUID],
+        data: JSONBody[Particulars],
+        tenant_scope: NamedDependency[TenantScope],
+        catalogue: NamedDependency[PluginCatalogue],
+        language: NamedDependency[Language],
+    ) -> UnitOut:
+        service = UnitService(tenant_scope, catalogue.provinces, language)
+        return await service.set_particulars(unit_id, data)
 
 
 class ProvinceController(Controller):

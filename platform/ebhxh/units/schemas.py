@@ -9,6 +9,28 @@ import msgspec
 
 from ebhxh.provinces.model import Route
 
+Line = Annotated[str, msgspec.Meta(max_length=500)]
+Email = Annotated[str, msgspec.Meta(max_length=320, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Phone = Annotated[str, msgspec.Meta(max_length=20, pattern=r"^$|^\+?[0-9 .\-()]{6,20}$")]
+IsoDate = Annotated[str, msgspec.Meta(pattern=r"^$|^\d{4}-\d{2}-\d{2}$")]
+
+
+class Particulars(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """What the forms print about a unit beyond its name and codes (blank when unknown)."""
+
+    registered_address: Line = ""
+    contact_address: Line = ""
+    phone: Phone = ""
+    email: Email = ""
+    unit_type: Annotated[str, msgspec.Meta(max_length=100)] = ""
+    licence_number: Annotated[str, msgspec.Meta(max_length=50)] = ""
+    licence_date: IsoDate = ""
+    licence_issuer: Annotated[str, msgspec.Meta(max_length=255)] = ""
+    contribution_frequency: Annotated[str, msgspec.Meta(max_length=50)] = ""
+
+
+PARTICULAR_FIELDS = tuple(f.name for f in msgspec.structs.fields(Particulars))
+
 
 class UnitDeclaration(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Declare a legal entity of the organisation as a social-insurance unit.
@@ -40,6 +62,7 @@ class UnitDeclaration(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     ]
     first_time_participant: bool = False
     unit_code: Annotated[str, msgspec.Meta(max_length=20)] | None = None
+    particulars: Particulars | None = None
 
 
 class ProvinceOut(msgspec.Struct, kw_only=True):
@@ -70,6 +93,7 @@ class UnitOut(msgspec.Struct, kw_only=True):
     route: Route
     first_time_participant: bool
     unit_code: str | None
+    particulars: Particulars
     next_step: NextStep
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import msgspec
+
 from ebhxh.db.errors import is_unique_violation
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.errors import ErrorCode, ProblemError
@@ -15,7 +17,14 @@ from ebhxh.organisation.tables import NodeKind, OrgNode
 from ebhxh.provinces.model import ProvinceRule, Route
 from ebhxh.provinces.registry import ProvinceRegistry
 from ebhxh.units.next_steps import next_step
-from ebhxh.units.schemas import ProvinceOut, UnitDeclaration, UnitList, UnitOut
+from ebhxh.units.schemas import (
+    PARTICULAR_FIELDS,
+    Particulars,
+    ProvinceOut,
+    UnitDeclaration,
+    UnitList,
+    UnitOut,
+)
 from ebhxh.units.tables import InsuranceUnit
 
 
@@ -60,6 +69,7 @@ class UnitService:
                 route=rule.route.value,
                 unit_code=unit_code,
                 first_time_participant=data.first_time_participant,
+                **msgspec.structs.asdict(data.particulars or Particulars()),
             )
             try:
                 await self.scope.insert(InsuranceUnit, unit)
@@ -67,16 +77,7 @@ class UnitService:
                 if is_unique_violation(exc):
                     raise ProblemError(ErrorCode.CONFLICT, status=409) from exc
                 raise
-        out = self._out(
-            unit.id,
-            data.org_node_external_id,
-            unit.name,
-            tax_code,
-            rule,
-            rule.route,
-            data.first_time_participant,
-            unit_code,
-        )
+        out = await self.get(unit.id)
         event = UnitDeclared(
             tenant_id=str(self.scope.tenant_id),
             unit_id=str(unit.id),
@@ -94,6 +95,17 @@ class UnitService:
         if row is None:
             raise ProblemError(ErrorCode.UNIT_NOT_FOUND, status=404)
         return self._row_out(row)
+
+    async def set_particulars(self, unit_id: uuid.UUID, particulars: Particulars) -> UnitOut:
+        """Replace what the forms print about the unit."""
+        async with self.scope.transaction():
+            await self.get(unit_id)
+            values = {
+                InsuranceUnit._meta.get_column_by_name(name): value
+                for name, value in msgspec.structs.asdict(particulars).items()
+            }
+            await self.scope.update(InsuranceUnit, values).where(InsuranceUnit.id == unit_id)
+        return await self.get(unit_id)
 
     def _participation(self, data: UnitDeclaration) -> str | None:
         has_code = bool(data.unit_code and data.unit_code.strip())
@@ -159,50 +171,31 @@ class UnitService:
             InsuranceUnit.route,
             InsuranceUnit.unit_code,
             InsuranceUnit.first_time_participant,
+            *(InsuranceUnit._meta.get_column_by_name(name) for name in PARTICULAR_FIELDS),
         )
 
     def _row_out(self, row: dict[str, Any]) -> UnitOut:
-        rule = self.provinces.resolve(row["province_code"])
-        if rule is None:  # the plugin serving it was removed since declaration
+        resolved = self.provinces.resolve(row["province_code"])
+        if resolved is None:  # the plugin serving it was removed since declaration
             raise ProblemError(
                 ErrorCode.PROVINCE_UNKNOWN, status=409, params={"value": row["province_code"]}
             )
-        return self._out(
-            row["id"],
-            row["org_node_external_id"],
-            row["name"],
-            row["tax_code"],
-            rule.rule,
-            Route(row["route"]),
-            bool(row["first_time_participant"]),
-            row["unit_code"],
-        )
-
-    def _out(
-        self,
-        unit_id: Any,
-        external_id: str,
-        name: str,
-        tax_code: str,
-        rule: ProvinceRule,
-        route: Route,
-        first_time: bool,
-        unit_code: str | None,
-    ) -> UnitOut:
-        """The unit as the API shows it; `route` is the one fixed at declaration."""
+        route = Route(row["route"])  # fixed at declaration, whatever the rule says today
+        first_time = bool(row["first_time_participant"])
         return UnitOut(
-            id=uuid.UUID(str(unit_id)),
-            org_node_external_id=external_id,
-            name=name,
-            tax_code=tax_code,
-            province=province_out(rule),
+            id=uuid.UUID(str(row["id"])),
+            org_node_external_id=row["org_node_external_id"],
+            name=row["name"],
+            tax_code=row["tax_code"],
+            province=province_out(resolved.rule),
             route=route,
             first_time_participant=first_time,
-            unit_code=unit_code,
+            unit_code=row["unit_code"],
+            particulars=Particulars(**{name: row[name] or "" for name in PARTICULAR_FIELDS}),
             next_step=next_step(
                 route=route,
                 first_time=first_time,
-                office=rule.province.office_name,
+                office=resolved.province.office_name,
                 language=self.language,
             ),
         )

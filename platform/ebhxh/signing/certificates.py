@@ -1,0 +1,127 @@
+"""Certificate checks at signature setup and at every signing.
+
+A certificate is accepted when it is valid now, chains to the trust store, allows signing
+(digitalSignature or nonRepudiation), is not revoked by a CRL the store holds, and its
+subject carries the unit's tax code. Vietnamese organisation certificates put the tax code
+in the subject, commonly as `UID=MST:0101234567`; personal certificates carry a citizen id
+(`CCCD:`, `CMND:`) instead, and are explained as such.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+
+import msgspec
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
+from pyhanko_certvalidator.errors import (
+    ExpiredError,
+    NotYetValidError,
+    PathBuildingError,
+    PathValidationError,
+    RevokedError,
+)
+
+from ebhxh.errors import ErrorCode, ProblemError
+from ebhxh.signing.trust import TrustStore
+
+_TAX_CODE = re.compile(r"(?:MST|TIN|VATVN|M\.S\.T)\s*[:=\-]?\s*(\d{10}(?:\s*-?\s*\d{3})?)", re.I)
+_PERSONAL = re.compile(r"\b(CCCD|CMND|HC|PASSPORT)\s*[:=\-]", re.I)
+
+
+class CertificateSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """What the platform shows and records about a certificate."""
+
+    serial: str
+    subject: str
+    issuer: str
+    not_before: dt.datetime
+    not_after: dt.datetime
+    sha256: str
+    tax_codes: tuple[str, ...]
+    personal: bool
+
+
+def _compact(tax_code: str) -> str:
+    return re.sub(r"[\s\-]", "", tax_code)
+
+
+def summarise(der: bytes) -> CertificateSummary:
+    """Serial (hex), subject, validity and the tax codes found in the subject."""
+    certificate = x509.load_der_x509_certificate(der)
+    subject_values = " ".join(str(attribute.value) for attribute in certificate.subject)
+    return CertificateSummary(
+        serial=format(certificate.serial_number, "X"),
+        subject=certificate.subject.rfc4514_string(),
+        issuer=certificate.issuer.rfc4514_string(),
+        not_before=certificate.not_valid_before_utc,
+        not_after=certificate.not_valid_after_utc,
+        sha256=hashlib.sha256(der).hexdigest(),
+        tax_codes=tuple(_compact(m) for m in _TAX_CODE.findall(subject_values)),
+        personal=bool(_PERSONAL.search(subject_values)),
+    )
+
+
+def _allows_signing(der: bytes) -> bool:
+    certificate = x509.load_der_x509_certificate(der)
+    try:
+        usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return False
+    return bool(usage.digital_signature or usage.content_commitment)
+
+
+async def check_certificate(
+    der: bytes,
+    *,
+    tax_code: str,
+    trust: TrustStore,
+    now: dt.datetime,
+    chain: tuple[bytes, ...] = (),
+    field: str = "certificate",
+) -> CertificateSummary:
+    """The certificate's summary, or a `ProblemError` with the first reason to refuse it."""
+    summary = summarise(der)
+    dates = {
+        "not_before": summary.not_before.isoformat(),
+        "not_after": summary.not_after.isoformat(),
+    }
+    if now < summary.not_before:
+        raise ProblemError(ErrorCode.CERT_NOT_YET_VALID, field=field, params=dates)
+    if now > summary.not_after:
+        raise ProblemError(ErrorCode.CERT_EXPIRED, field=field, params=dates)
+    if not _allows_signing(der):
+        raise ProblemError(ErrorCode.CERT_KEY_USAGE, field=field)
+    if _compact(tax_code) not in summary.tax_codes:
+        code = (
+            ErrorCode.CERT_PERSONAL
+            if summary.personal and not summary.tax_codes
+            else (ErrorCode.CERT_TAX_CODE_MISMATCH)
+        )
+        found = ", ".join(summary.tax_codes) or "—"
+        raise ProblemError(code, field=field, params={"value": tax_code, "found": found})
+    context = ValidationContext(
+        trust_roots=trust.roots,
+        other_certs=[*trust.intermediates, *(asn1_x509.Certificate.load(c) for c in chain)],
+        crls=trust.crls,
+        moment=now,
+        allow_fetching=False,
+        revocation_mode="soft-fail",
+    )
+    validator = CertificateValidator(asn1_x509.Certificate.load(der), validation_context=context)
+    try:
+        await validator.async_validate_usage(set(), extended_optional=True)  # type: ignore[no-untyped-call]
+    except RevokedError as exc:
+        raise ProblemError(ErrorCode.CERT_REVOKED, field=field) from exc
+    except ExpiredError as exc:
+        raise ProblemError(ErrorCode.CERT_EXPIRED, field=field, params=dates) from exc
+    except NotYetValidError as exc:
+        raise ProblemError(ErrorCode.CERT_NOT_YET_VALID, field=field, params=dates) from exc
+    except (PathBuildingError, PathValidationError) as exc:
+        raise ProblemError(
+            ErrorCode.CERT_UNTRUSTED, field=field, params={"issuer": summary.issuer}
+        ) from exc
+    return summary

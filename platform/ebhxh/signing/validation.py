@@ -1,0 +1,81 @@
+"""Validate a signed PDF: the one function the platform and the VSS sandbox both use.
+
+A document is valid when its signature is intact, covers the whole file, was made with a
+certificate that passes the certificate checks at the signing moment, and (when the caller
+knows it) the embedded XML declaration is the one expected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import msgspec
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import async_validate_pdf_signature
+from pyhanko.sign.validation.errors import SignatureValidationError
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+from pypdf import PdfReader
+
+from ebhxh.documents.render import XML_ATTACHMENT
+from ebhxh.errors import ErrorCode, ProblemError
+from ebhxh.signing.certificates import CertificateSummary, check_certificate
+from ebhxh.signing.trust import TrustStore
+
+
+class SignatureReport(msgspec.Struct, frozen=True, kw_only=True):
+    """A valid signature's facts."""
+
+    signer: CertificateSummary
+    signed_at: dt.datetime | None
+    xml_declaration: bytes
+
+
+def embedded_xml(pdf: bytes) -> bytes | None:
+    """The XML declaration embedded in the PDF, if any."""
+    attachments = PdfReader(io.BytesIO(pdf)).attachments
+    found = attachments.get(XML_ATTACHMENT)
+    return found[0] if found else None
+
+
+async def validate_signed_pdf(
+    pdf: bytes,
+    *,
+    trust: TrustStore,
+    tax_code: str,
+    now: dt.datetime,
+    expected_xml: bytes | None = None,
+) -> SignatureReport:
+    """The report of a valid document, or `ProblemError` naming what is wrong with it."""
+    try:
+        signatures = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures
+    except Exception as exc:
+        raise ProblemError(ErrorCode.DOCUMENT_TAMPERED, field="document") from exc
+    if not signatures:
+        raise ProblemError(ErrorCode.DOCUMENT_UNSIGNED, field="document")
+    signature = signatures[-1]
+    context = ValidationContext(
+        trust_roots=trust.roots,
+        other_certs=trust.intermediates,
+        crls=trust.crls,
+        allow_fetching=False,
+        revocation_mode="soft-fail",
+    )
+    try:
+        status = await async_validate_pdf_signature(signature, context)
+    except SignatureValidationError as exc:
+        raise ProblemError(ErrorCode.DOCUMENT_TAMPERED, field="document") from exc
+    if not status.intact or not status.valid:
+        raise ProblemError(ErrorCode.DOCUMENT_TAMPERED, field="document")
+    if status.coverage is not SignatureCoverageLevel.ENTIRE_FILE:
+        raise ProblemError(ErrorCode.DOCUMENT_NOT_COVERED, field="document")
+    signer_der = status.signing_cert.dump()
+    signed_at = status.signer_reported_dt
+    summary = await check_certificate(
+        signer_der, tax_code=tax_code, trust=trust, now=signed_at or now, field="document"
+    )
+    declaration = embedded_xml(pdf)
+    if declaration is None or (expected_xml is not None and declaration != expected_xml):
+        raise ProblemError(ErrorCode.XML_MISMATCH, field="document")
+    return SignatureReport(signer=summary, signed_at=signed_at, xml_declaration=declaration)
