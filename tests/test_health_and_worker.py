@@ -10,6 +10,7 @@ from arq.connections import RedisSettings
 from litestar.testing import AsyncTestClient
 
 from ebhxh.app import create_app
+from ebhxh.runtime import Runtime
 from ebhxh.settings import Settings
 from ebhxh.worker.heartbeat import live_workers
 from ebhxh.worker.keys import worker_heartbeat
@@ -53,10 +54,11 @@ async def test_ready_is_503_naming_the_database_when_it_is_down(pg_url: str) -> 
         assert (ready.json()["database"], ready.json()["redis"]) == ("unavailable", "ok")
 
 
-async def test_a_worker_runs_jobs_and_has_its_own_heartbeat() -> None:
+async def test_a_worker_runs_jobs_and_has_its_own_heartbeat(pg_url: str) -> None:
     queue = f"ebhxh-test-{uuid.uuid4().hex[:8]}:queue"
     redis_settings = RedisSettings.from_dsn(REDIS_URL)
-    worker = build_worker(redis_settings, queue, poll_delay=0.05)
+    runtime = Runtime(Settings(database_url=pg_url, redis_url=REDIS_URL))
+    worker = build_worker(runtime, redis_settings, queue, poll_delay=0.05, cron_jobs=[])
     task = asyncio.create_task(worker.async_run())
     redis = connect_lazily(redis_settings, queue)
     try:
@@ -73,3 +75,4 @@ async def test_a_worker_runs_jobs_and_has_its_own_heartbeat() -> None:
     assert await redis.exists(worker_heartbeat(worker_id)) == 0
     assert worker_id not in await live_workers(redis)
     await redis.aclose()
+    await runtime.aclose()

@@ -1,7 +1,8 @@
-"""The Litestar application factory: settings -> database, Redis, plugins, routes.
+"""The Litestar application factory: settings -> runtime (database, plugins, signing, VSS
+gateway), Redis, routes, and, on the embedded default, the VSS sandbox mounted at /vss.
 
 `create_app()` with no arguments runs on the environment's settings (the embedded default
-when there are none). Tests pass their own settings, plugins and clock.
+when there are none). Tests pass their own settings, plugins, clock and gateway.
 """
 
 from __future__ import annotations
@@ -9,46 +10,59 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import structlog
-from litestar import Litestar
+from litestar import Litestar, asgi
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
+from litestar.types import Receive, Scope, Send
 
 from ebhxh import __version__
 from ebhxh.auth.middleware import BearerTokenMiddleware
-from ebhxh.clock import Clock, SystemClock
-from ebhxh.db.engine import bind_engine, build_engine, close_engine, open_engine
+from ebhxh.clock import Clock
+from ebhxh.db.engine import close_engine, open_engine
+from ebhxh.dossiers.controller import DossierController
 from ebhxh.errors.handlers import EXCEPTION_HANDLERS
+from ebhxh.gateway.contract import VssGateway
 from ebhxh.health.controller import HealthController
 from ebhxh.http.deps import DEPENDENCIES
 from ebhxh.http.openapi import openapi_config, swagger_assets
 from ebhxh.observability.logging import configure_logging
 from ebhxh.observability.request_id import request_id_middleware
 from ebhxh.organisation.controller import OrganisationController
-from ebhxh.plugins.catalogue import PluginCatalogue
-from ebhxh.plugins.manager import Plugins, load_plugins
-from ebhxh.secrets.box import SecretBox
+from ebhxh.plugins.manager import Plugins
+from ebhxh.runtime import Runtime
 from ebhxh.settings import Settings
 from ebhxh.signing.controller import SigningController
-from ebhxh.signing.environment import SigningEnvironment
-from ebhxh.signing.trust import TrustStore
 from ebhxh.units.controller import ProvinceController, UnitController
+from ebhxh.vss_sandbox.app import create_sandbox_app, create_sandbox_tables
+from ebhxh.vss_sandbox.settings import SandboxSettings
 from ebhxh.worker.redis import connect_lazily, locate_redis
 from ebhxh.worker.settings import build_worker
 
 log = structlog.get_logger(__name__)
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
+SANDBOX_PATH = "/vss"
 ROUTES = [
     HealthController,
     OrganisationController,
     UnitController,
     ProvinceController,
     SigningController,
+    DossierController,
 ]
+
+
+def sandbox_settings(settings: Settings) -> SandboxSettings:
+    """The mounted sandbox's settings, derived from the platform's."""
+    return SandboxSettings(
+        database_path=str(settings.data_path / "vss-sandbox.sqlite3"),
+        smtp_host=settings.smtp_host,
+        smtp_port=settings.smtp_port,
+        trust_store_dir=settings.trust_store_dir,
+    )
 
 
 def create_app(
@@ -56,37 +70,49 @@ def create_app(
     *,
     plugins: Plugins | None = None,
     clock: Clock | None = None,
+    gateway: VssGateway | None = None,
     with_worker: bool = False,
+    mount_sandbox: bool | None = None,
     configure_logs: bool = True,
 ) -> Litestar:
-    """Build the app. `with_worker` also runs an arq worker in this process (`serve`)."""
+    """Build the app. `with_worker` also runs an arq worker in this process (`serve`);
+    `mount_sandbox` (default: when no `vss_url` is set) serves the VSS sandbox at /vss.
+    """
     settings = settings or Settings.from_env()
     if configure_logs:
         configure_logging(settings.log_level, settings.log_json)
-    engine = build_engine(settings)
-    bind_engine(engine)
-    catalogue = PluginCatalogue.build(plugins or load_plugins(settings.plugins_allow))
-    clock = clock or SystemClock()
-    signing = SigningEnvironment(
-        trust=TrustStore.from_folder(
-            Path(settings.trust_store_dir) if settings.trust_store_dir else None
-        ),
-        secrets=SecretBox.from_settings(settings),
-        clock=clock,
-    )
+    runtime = Runtime(settings, plugins=plugins, clock=clock, gateway=gateway)
+    mount = settings.vss_url is None if mount_sandbox is None else mount_sandbox
+    handlers: list[Any] = [*ROUTES, swagger_assets()]
+    if mount:
+        sandbox = create_sandbox_app(sandbox_settings(settings), runtime.clock)
+
+        @asgi(
+            SANDBOX_PATH,
+            is_mount=True,
+            copy_scope=True,
+            opt={"exclude_from_auth": True},
+            include_in_schema=False,
+        )
+        async def vss_sandbox(scope: Scope, receive: Receive, send: Send) -> None:
+            await sandbox(scope, receive, send)
+
+        handlers.append(vss_sandbox)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         redis = locate_redis(settings)
-        await open_engine(engine)
+        await open_engine(runtime.engine)
+        if mount:
+            await create_sandbox_tables()
         pool = connect_lazily(redis.settings, settings.queue_name)
         app.state.redis_pool = pool
         worker_task: asyncio.Task[Any] | None = None
         worker = None
         if with_worker:
-            worker = build_worker(redis.settings, settings.queue_name)
+            worker = build_worker(runtime, redis.settings, settings.queue_name)
             worker_task = asyncio.create_task(worker.async_run())
-        log.info("app_started", embedded=settings.embedded, worker=with_worker)
+        log.info("app_started", embedded=settings.embedded, worker=with_worker, sandbox=mount)
         try:
             yield
         finally:
@@ -96,15 +122,16 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await worker_task
             await pool.aclose()
-            await close_engine(engine)
+            await runtime.aclose()
+            await close_engine(runtime.engine)
             redis.close()
 
     return Litestar(
-        route_handlers=[*ROUTES, swagger_assets()],
+        route_handlers=handlers,
         dependencies=DEPENDENCIES,
         middleware=[
             request_id_middleware,
-            DefineMiddleware(BearerTokenMiddleware, exclude=["^/docs", "^/static/"]),
+            DefineMiddleware(BearerTokenMiddleware, exclude=["^/docs", "^/static/", "^/vss"]),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
@@ -113,10 +140,11 @@ def create_app(
         state=State(
             {
                 "settings": settings,
-                "engine": engine,
-                "catalogue": catalogue,
-                "clock": clock,
-                "signing": signing,
+                "runtime": runtime,
+                "engine": runtime.engine,
+                "catalogue": runtime.catalogue,
+                "clock": runtime.clock,
+                "signing": runtime.signing,
                 "version": __version__,
             }
         ),

@@ -30,3 +30,16 @@ class FixedClock:
 
     def advance(self, delta: dt.timedelta) -> None:
         self._now += delta
+
+
+class ShiftedClock:
+    """The real time plus an offset that tests move forward (time keeps flowing)."""
+
+    def __init__(self) -> None:
+        self._offset = dt.timedelta()
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC) + self._offset
+
+    def advance(self, delta: dt.timedelta) -> None:
+        self._offset += delta

@@ -84,6 +84,29 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             )
         ),
     ] = ()
+    vss_url: Annotated[
+        str | None,
+        msgspec.Meta(
+            description=(
+                "Base URL of the VSS gateway (or a VSS sandbox). Unset: the sandbox that "
+                "`ebhxh serve` mounts at /vss on its own address."
+            )
+        ),
+    ] = None
+    smtp_host: Annotated[
+        str, msgspec.Meta(description="SMTP server the VSS sandbox sends activation mail to.")
+    ] = "127.0.0.1"
+    smtp_port: Annotated[
+        int,
+        msgspec.Meta(
+            ge=1,
+            le=65535,
+            description=(
+                "Its port. The embedded default runs a catching SMTP server (aiosmtpd) "
+                "here; `ebhxh sandbox inbox` reads what it caught."
+            ),
+        ),
+    ] = 8025
     bootstrap_demo_tenant: Annotated[
         bool | None,
         msgspec.Meta(
@@ -102,6 +125,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     @property
     def data_path(self) -> Path:
         return Path(self.data_dir).expanduser().resolve()
+
+    @property
+    def gateway_url(self) -> str:
+        """Where the platform reaches VSS."""
+        return self.vss_url or f"http://{self.host}:{self.port}/vss"
 
     @property
     def should_bootstrap_demo_tenant(self) -> bool:

@@ -7,15 +7,19 @@ import signal
 
 import click
 
-from ebhxh.cli.common import load_settings, with_database
+from ebhxh.cli.common import load_settings
+from ebhxh.db.engine import close_engine, open_engine
+from ebhxh.runtime import Runtime
 from ebhxh.settings import Settings
 from ebhxh.worker.redis import locate_redis
 from ebhxh.worker.settings import build_worker
 
 
 async def _run_worker(settings: Settings) -> None:
+    runtime = Runtime(settings)
+    await open_engine(runtime.engine)
     redis = locate_redis(settings)
-    worker = build_worker(redis.settings, settings.queue_name)
+    worker = build_worker(runtime, redis.settings, settings.queue_name)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -27,6 +31,8 @@ async def _run_worker(settings: Settings) -> None:
         )
     finally:
         await worker.close()
+        await runtime.aclose()
+        await close_engine(runtime.engine)
         redis.close()
 
 
@@ -36,4 +42,4 @@ def worker() -> None:
     settings = load_settings()
     if settings.embedded and not settings.redis_url:
         click.echo("Note: no EBHXH_REDIS_URL; using the embedded Redis in the data folder.")
-    asyncio.run(with_database(settings, _run_worker(settings)))
+    asyncio.run(_run_worker(settings))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from piccolo.table import Table
 
+from ebhxh.dossiers.tables import Dossier, DossierEvent, OutboxJob
 from ebhxh.organisation.tables import OrgNode
 from ebhxh.signing.tables import SignatureSetup, SigningRequest
 from ebhxh.tenancy.tables import ApiToken, Membership, Tenant, User
@@ -18,6 +19,9 @@ ALL_TABLES: tuple[type[Table], ...] = (
     InsuranceUnit,
     SignatureSetup,
     SigningRequest,
+    Dossier,
+    DossierEvent,
+    OutboxJob,
 )
 
 GLOBAL_TABLES: tuple[type[Table], ...] = (Tenant, User)

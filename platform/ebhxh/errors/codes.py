@@ -62,6 +62,15 @@ class ErrorCode(StrEnum):
     SIGNING_REQUEST_NOT_FOUND = "signing_request_not_found"
     SIGNING_REQUEST_STATE = "signing_request_state"
     SECRETS_KEY_MISSING = "secrets_key_missing"
+    # dossiers and VSS
+    DOSSIER_NOT_FOUND = "dossier_not_found"
+    DOSSIER_STATE = "dossier_state"
+    DOSSIER_KIND_NOT_ALLOWED = "dossier_kind_not_allowed"
+    ACTIVATION_CODE_WRONG = "activation_code_wrong"
+    ACTIVATION_CODE_EXPIRED = "activation_code_expired"
+    ACTIVATION_LOCKED = "activation_locked"
+    VSS_REFUSED = "vss_refused"
+    VSS_UNAVAILABLE = "vss_unavailable"
     # auth and the rest of HTTP
     NOT_AUTHENTICATED = "not_authenticated"
     FORBIDDEN = "forbidden"

@@ -219,6 +219,38 @@ MESSAGES: Mapping[ErrorCode, Message] = {
         "Máy chủ chưa cấu hình khóa mã hóa bí mật (EBHXH_SECRET_KEYS).",
         "The server has no secrets key configured (EBHXH_SECRET_KEYS).",
     ),
+    ErrorCode.DOSSIER_NOT_FOUND: Message(
+        "Không tìm thấy hồ sơ.",
+        "The dossier was not found.",
+    ),
+    ErrorCode.DOSSIER_STATE: Message(
+        "Hồ sơ đang ở trạng thái {state}; không thể chuyển sang {target}.",
+        "The dossier is {state}; it cannot move to {target}.",
+    ),
+    ErrorCode.DOSSIER_KIND_NOT_ALLOWED: Message(
+        "Không thể tạo hồ sơ {value} cho đơn vị này: {reason}.",
+        "A {value} dossier cannot be made for this unit: {reason}.",
+    ),
+    ErrorCode.ACTIVATION_CODE_WRONG: Message(
+        "Mã kích hoạt không đúng: {reason}",
+        "The activation code is wrong: {reason}",
+    ),
+    ErrorCode.ACTIVATION_CODE_EXPIRED: Message(
+        "Mã kích hoạt đã hết hạn (hiệu lực 24 giờ); hãy yêu cầu mã mới.",
+        "The activation code has expired (it lasts 24 hours); ask for a new one.",
+    ),
+    ErrorCode.ACTIVATION_LOCKED: Message(
+        "Đã nhập sai mã kích hoạt 5 lần; mã bị khóa, hãy yêu cầu mã mới.",
+        "Five wrong activation codes: the code is locked; ask for a new one.",
+    ),
+    ErrorCode.VSS_REFUSED: Message(
+        "Cơ quan BHXH từ chối: {reason}",
+        "VSS refused: {reason}",
+    ),
+    ErrorCode.VSS_UNAVAILABLE: Message(
+        "Cổng BHXH không phản hồi; hồ sơ được giữ lại và sẽ gửi lại tự động.",
+        "The VSS gateway is not answering; the dossier is kept and will be sent again.",
+    ),
     ErrorCode.NOT_AUTHENTICATED: Message(
         "Cần đăng nhập hoặc token API hợp lệ.",
         "Sign in or send a valid API token.",

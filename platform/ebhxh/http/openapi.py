@@ -49,6 +49,7 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="Organisation", description="Seed step 3.1: the organisation tree."),
             Tag(name="Units", description="Seed step 3.2: declaring insurance units."),
             Tag(name="Signing", description="Seed step 3.3: signature setup and signing forms."),
+            Tag(name="Dossiers", description="Seed steps 3.4-3.5: dossiers with VSS."),
             Tag(name="Operations", description="Probes for operators."),
         ],
     )

@@ -1,54 +1,68 @@
-"""Build the arq worker: its jobs, and the start-up and shutdown around them."""
+"""Build the arq worker: its jobs, crons, and the start-up and shutdown around them."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
-from arq import Worker
+from arq import Worker, cron
 from arq.connections import RedisSettings
 
+from ebhxh.dossiers.jobs import enqueuer, expire_codes, reconcile, run_outbox
 from ebhxh.worker.heartbeat import beat_forever, stop_beating, this_worker_id
 from ebhxh.worker.jobs import canary
 
+if TYPE_CHECKING:
+    from ebhxh.runtime import Runtime
+
 log = structlog.get_logger(__name__)
 
-JOB_FUNCTIONS = (canary,)
+JOB_FUNCTIONS = (canary, run_outbox)
+EVERY_5_SECONDS = set(range(0, 60, 5))
+JOB_TIMEOUT_SECONDS = 120
 
 
-async def _on_startup(ctx: dict[str, Any]) -> None:
-    ctx["worker_id"] = this_worker_id()
-    ctx["heartbeat"] = asyncio.create_task(beat_forever(ctx["redis"], ctx["worker_id"]))
-    log.info("worker_started", worker_id=ctx["worker_id"])
+def build_worker(
+    runtime: Runtime, redis_settings: RedisSettings, queue_name: str, **overrides: Any
+) -> Worker:
+    """An arq worker on `queue_name` with every platform job and cron registered."""
 
+    async def on_startup(ctx: dict[str, Any]) -> None:
+        ctx["worker_id"] = this_worker_id()
+        ctx["clock"] = runtime.clock
+        enqueue = enqueuer(ctx["redis"])
+        ctx["dossier_services"] = lambda scope: runtime.dossiers(scope, enqueue)
+        ctx["heartbeat"] = asyncio.create_task(beat_forever(ctx["redis"], ctx["worker_id"]))
+        log.info("worker_started", worker_id=ctx["worker_id"])
 
-async def _on_shutdown(ctx: dict[str, Any]) -> None:
-    if "heartbeat" in ctx:
-        await stop_beating(ctx["redis"], ctx["worker_id"], ctx["heartbeat"])
-    log.info("worker_stopped", worker_id=ctx.get("worker_id"))
+    async def on_shutdown(ctx: dict[str, Any]) -> None:
+        if "heartbeat" in ctx:
+            await stop_beating(ctx["redis"], ctx["worker_id"], ctx["heartbeat"])
+        log.info("worker_stopped", worker_id=ctx.get("worker_id"))
 
+    async def on_job_start(ctx: dict[str, Any]) -> None:
+        structlog.contextvars.bind_contextvars(job_id=ctx.get("job_id"))
 
-async def _on_job_start(ctx: dict[str, Any]) -> None:
-    structlog.contextvars.bind_contextvars(job_id=ctx.get("job_id"))
+    async def on_job_end(ctx: dict[str, Any]) -> None:
+        structlog.contextvars.unbind_contextvars("job_id", "tenant_id", "dossier_id")
 
-
-async def _on_job_end(ctx: dict[str, Any]) -> None:
-    structlog.contextvars.unbind_contextvars("job_id")
-
-
-def build_worker(redis_settings: RedisSettings, queue_name: str, **overrides: Any) -> Worker:
-    """An arq worker on `queue_name` with every platform job registered."""
     options: dict[str, Any] = {
         "functions": list(JOB_FUNCTIONS),
+        "cron_jobs": [
+            cron(reconcile, second=EVERY_5_SECONDS, run_at_startup=True),
+            cron(expire_codes, second={0, 30}),
+        ],
         "redis_settings": redis_settings,
         "queue_name": queue_name,
-        "on_startup": _on_startup,
-        "on_shutdown": _on_shutdown,
-        "on_job_start": _on_job_start,
-        "on_job_end": _on_job_end,
+        "on_startup": on_startup,
+        "on_shutdown": on_shutdown,
+        "on_job_start": on_job_start,
+        "on_job_end": on_job_end,
         "handle_signals": False,
-        "job_completion_wait": 30,
+        "job_timeout": JOB_TIMEOUT_SECONDS,
+        "job_completion_wait": JOB_TIMEOUT_SECONDS,
+        "max_tries": 5,
     }
     options.update(overrides)
     return Worker(**options)

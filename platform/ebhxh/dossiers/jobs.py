@@ -1,0 +1,52 @@
+"""arq jobs of dossiers: run an outbox row, reconcile the outbox, expire activation codes.
+
+The worker's context carries `dossier_services` (a factory of `DossierService` for a
+tenant scope), `clock` and the arq `redis`; see `ebhxh.worker.settings`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import structlog
+
+from ebhxh.dossiers.outbox import due_jobs, expire_activations, run_outbox_job
+
+log = structlog.get_logger(__name__)
+
+
+def outbox_job_id(outbox_id: object, attempts: int) -> str:
+    """Arq keeps a job id (and its result) for an hour; the attempt makes retries new jobs."""
+    return f"outbox:{outbox_id}:{attempts}"
+
+
+async def run_outbox(ctx: dict[str, Any], outbox_id: str) -> str:
+    """Do one outbox row's work (idempotent: a second run finds it done or claimed)."""
+    result = await run_outbox_job(uuid.UUID(outbox_id), ctx["clock"].now(), ctx["dossier_services"])
+    log.info("outbox_ran", outbox_id=outbox_id, result=result)
+    return result
+
+
+async def reconcile(ctx: dict[str, Any]) -> int:
+    """Re-enqueue every due outbox row: work Redis lost or a killed worker dropped."""
+    rows = await due_jobs(ctx["clock"].now())
+    for row in rows:
+        await ctx["redis"].enqueue_job(
+            "run_outbox", str(row["id"]), _job_id=outbox_job_id(row["id"], row["attempts"])
+        )
+    return len(rows)
+
+
+async def expire_codes(ctx: dict[str, Any]) -> int:
+    """Mark dossiers whose activation code expired."""
+    return await expire_activations(ctx["clock"].now())
+
+
+def enqueuer(redis: Any) -> Any:
+    """A function that enqueues an outbox row's first run on `redis` (an ArqRedis)."""
+
+    async def enqueue(outbox_id: object) -> None:
+        await redis.enqueue_job("run_outbox", str(outbox_id), _job_id=outbox_job_id(outbox_id, 0))
+
+    return enqueue

@@ -1,0 +1,105 @@
+"""Run the outbox: the platform's system side, reading work across tenants.
+
+Outbox rows are written in the transaction of the state change that needs them; this
+module claims a due row (pushing its `due_at` forward by a lease, so a second worker or the
+reconciliation does not start it again while it runs), performs it in the row's tenant
+scope, and marks it done or reschedules it with backoff. A worker killed mid-job leaves the
+row undone; once its lease passes, the reconciliation re-enqueues it. Every action is
+idempotent (VSS keys submissions; transitions check the state they start from).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from ebhxh.db.tenant_scope import TenantScope
+from ebhxh.dossiers.service import DossierService, expire
+from ebhxh.dossiers.states import DossierState
+from ebhxh.dossiers.tables import Dossier, OutboxJob
+from ebhxh.gateway.contract import GatewayUnavailable
+
+log = structlog.get_logger(__name__)
+
+LEASE = dt.timedelta(seconds=60)
+MAX_BACKOFF = dt.timedelta(minutes=10)
+POLL_AGAIN = dt.timedelta(seconds=5)
+
+ServiceFactory = Callable[[TenantScope], DossierService]
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """2 s, 4 s, 8 s, ... up to 10 minutes."""
+    return min(MAX_BACKOFF, dt.timedelta(seconds=2 ** max(1, attempts)))
+
+
+async def due_jobs(now: dt.datetime, limit: int = 500) -> list[dict[str, Any]]:
+    """Outbox rows that are due and not done (for the reconciliation cron)."""
+    rows: list[dict[str, Any]] = await (
+        OutboxJob.select(OutboxJob.id, OutboxJob.attempts)
+        .where(OutboxJob.done_at.is_null(), OutboxJob.due_at <= now)
+        .order_by(OutboxJob.due_at)
+        .limit(limit)
+    )
+    return rows
+
+
+async def run_outbox_job(outbox_id: uuid.UUID, now: dt.datetime, services: ServiceFactory) -> str:
+    """Do one outbox row's work; returns what happened (for logs and tests)."""
+    row = await OutboxJob.select().where(OutboxJob.id == outbox_id).first()
+    if row is None or row["done_at"] is not None:
+        return "done-already"
+    claimed = (
+        await OutboxJob.update(
+            {OutboxJob.due_at: now + LEASE, OutboxJob.attempts: OutboxJob.attempts + 1}
+        )
+        .where(OutboxJob.id == outbox_id, OutboxJob.done_at.is_null(), OutboxJob.due_at <= now)
+        .returning(OutboxJob.id)
+    )
+    if not claimed:
+        return "claimed-elsewhere"
+    service = services(TenantScope(_uuid(row["tenant"])))
+    dossier_id = _uuid(row["dossier"])
+    structlog.contextvars.bind_contextvars(tenant_id=str(row["tenant"]), dossier_id=str(dossier_id))
+    try:
+        if row["action"] == "submit":
+            await service.submit_now(dossier_id)
+        elif row["action"] == "poll" and not await service.poll_now(dossier_id):
+            await _reschedule(outbox_id, now + POLL_AGAIN, None)
+            return "waiting"
+    except GatewayUnavailable as exc:
+        attempts = row["attempts"] + 1
+        retry_at = now + backoff(attempts)
+        await _reschedule(outbox_id, retry_at, str(exc))
+        await service.scope.update(
+            Dossier,
+            {Dossier.waiting_for: f"cổng BHXH không phản hồi; thử lại lúc {retry_at:%H:%M:%S} UTC"},
+        ).where(Dossier.id == dossier_id)
+        log.warning("outbox_retry", outbox_id=str(outbox_id), attempts=attempts)
+        return "retry"
+    await OutboxJob.update({OutboxJob.done_at: now}).where(OutboxJob.id == outbox_id)
+    return "done"
+
+
+async def _reschedule(outbox_id: uuid.UUID, due_at: dt.datetime, error: str | None) -> None:
+    await OutboxJob.update({OutboxJob.due_at: due_at, OutboxJob.last_error: error}).where(
+        OutboxJob.id == outbox_id
+    )
+
+
+async def expire_activations(now: dt.datetime) -> int:
+    """Move every dossier whose activation code passed its 24 hours to activation_expired."""
+    rows = await Dossier.select(Dossier.id, Dossier.tenant).where(
+        Dossier.state == DossierState.AWAITING_ACTIVATION.value, Dossier.code_expires_at < now
+    )
+    for row in rows:
+        await expire(TenantScope(_uuid(row["tenant"])), _uuid(row["id"]), now)
+    return len(rows)
+
+
+def _uuid(value: object) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))

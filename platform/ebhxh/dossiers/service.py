@@ -1,0 +1,573 @@
+"""The dossier flows: create and sign, submit (from a job), activate, poll the officer's
+decision (from a job), ask for a new code, re-register, record the issued unit code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+
+from ebhxh.db.tenant_scope import TenantScope
+from ebhxh.documents.forms import FormKind
+from ebhxh.dossiers.schemas import ActivationHelp, DossierList, DossierOut, EventOut
+from ebhxh.dossiers.states import DossierState
+from ebhxh.dossiers.tables import Dossier, DossierEvent
+from ebhxh.dossiers.transitions import transition
+from ebhxh.errors import ErrorCode, ProblemError
+from ebhxh.gateway.contract import (
+    DossierKind,
+    GatewayRefused,
+    Submission,
+    VssGateway,
+    VssStatus,
+)
+from ebhxh.identifiers import normalise_unit_code
+from ebhxh.plugins.catalogue import PluginCatalogue
+from ebhxh.provinces.model import Route
+from ebhxh.signing.environment import SigningEnvironment
+from ebhxh.signing.service import SigningService
+from ebhxh.signing.tables import SigningRequest, SigningState
+from ebhxh.units.tables import InsuranceUnit
+
+log = structlog.get_logger(__name__)
+S = DossierState
+
+PROVIDER = "eBHXH"
+POLL_INTERVAL = dt.timedelta(seconds=5)
+FORMS = {
+    DossierKind.REGISTER_UNIT_CODE: FormKind.TK3_TS,
+    DossierKind.SERVICE_REGISTRATION: FormKind.REGISTRATION,
+    DossierKind.CHANGE: FormKind.CHANGE,
+}
+ACTIVATION_CAUSES = [
+    "Thư nằm trong hộp thư rác (spam) hoặc quảng cáo.",
+    "Địa chỉ email của đơn vị bị nhập sai: sửa địa chỉ rồi yêu cầu mã mới.",
+    "Hộp thư đầy hoặc máy chủ thư của doanh nghiệp chặn thư từ bên ngoài.",
+    "Mã chỉ có hiệu lực 24 giờ: nếu đã quá hạn, hãy yêu cầu mã mới.",
+]
+Enqueue = Callable[[uuid.UUID], Awaitable[None]]
+
+
+async def _no_enqueue(_: uuid.UUID) -> None:
+    """Without a queue the reconciliation cron picks the work up."""
+
+
+class DossierService:
+    """Dossiers of the units of the scope's tenant."""
+
+    def __init__(
+        self,
+        scope: TenantScope,
+        *,
+        catalogue: PluginCatalogue,
+        signing: SigningEnvironment,
+        gateway: VssGateway,
+        enqueue: Enqueue = _no_enqueue,
+    ) -> None:
+        self.scope = scope
+        self.catalogue = catalogue
+        self.signing = signing
+        self.gateway = gateway
+        self.enqueue = enqueue
+        self.clock = signing.clock
+
+    # --- creating and signing ------------------------------------------------------------
+
+    async def _unit(self, unit_id: uuid.UUID) -> dict[str, Any]:
+        row: dict[str, Any] | None = (
+            await self.scope.select(InsuranceUnit).where(InsuranceUnit.id == unit_id).first()
+        )
+        if row is None:
+            raise ProblemError(ErrorCode.UNIT_NOT_FOUND, status=404)
+        return row
+
+    async def create(self, unit_id: uuid.UUID, kind: DossierKind, actor: str) -> DossierOut:
+        """Make the dossier, sign it with the unit's signature, and queue it for VSS."""
+        unit = await self._unit(unit_id)
+        await self._check_kind(unit, kind)
+        return await self._start(unit_id, kind, actor)
+
+    async def _check_kind(self, unit: dict[str, Any], kind: DossierKind) -> None:
+        def refuse(reason: str) -> ProblemError:
+            return ProblemError(
+                ErrorCode.DOSSIER_KIND_NOT_ALLOWED,
+                status=409,
+                field="kind",
+                params={"value": kind.value, "reason": reason},
+            )
+
+        if kind is DossierKind.REGISTER_UNIT_CODE:
+            if unit["unit_code"]:
+                raise refuse("đơn vị đã có mã đơn vị / the unit already has a unit code")
+            if unit["route"] != Route.ELECTRONIC:
+                raise refuse("tỉnh này nhận hồ sơ giấy / this province takes the paper route")
+        elif kind is DossierKind.SERVICE_REGISTRATION and not unit["unit_code"]:
+            raise refuse("đơn vị chưa có mã đơn vị / the unit has no unit code yet")
+        elif kind is DossierKind.CHANGE:
+            raise refuse("tạo qua ghi nhận mã đơn vị / made by recording the unit code")
+        open_states = [
+            s.value
+            for s in S
+            if s not in {S.APPROVED, S.ACCEPTED, S.ACTIVE, S.REJECTED, S.REFUSED, S.SUPERSEDED}
+        ]
+        busy = (
+            await self.scope.select(Dossier, Dossier.id)
+            .where(
+                Dossier.unit == unit["id"],
+                Dossier.kind == kind.value,
+                Dossier.state.is_in(open_states),
+            )
+            .first()
+        )
+        if busy is not None:
+            raise refuse("một hồ sơ cùng loại đang được xử lý / one is already in progress")
+
+    async def _start(
+        self,
+        unit_id: uuid.UUID,
+        kind: DossierKind,
+        actor: str,
+        previous: dict[str, Any] | None = None,
+    ) -> DossierOut:
+        now = self.clock.now()
+        dossier = self.scope.new(
+            Dossier,
+            unit=unit_id,
+            kind=kind.value,
+            version=(previous["version"] + 1) if previous else 1,
+            previous=previous["id"] if previous else None,
+            state=S.DRAFT.value,
+            idempotency_key=uuid.uuid4().hex,
+        )
+        async with self.scope.transaction():
+            await self.scope.insert(Dossier, dossier)
+            await self.scope.insert(
+                DossierEvent,
+                self.scope.new(
+                    DossierEvent,
+                    dossier=dossier.id,
+                    at=now,
+                    actor=actor,
+                    to_state=S.DRAFT.value,
+                    reason=f"phiên bản {dossier.version}" if previous else None,
+                ),
+            )
+        await self._sign_and_queue(dossier.id, kind, unit_id, actor)
+        return await self.get(dossier.id)
+
+    async def _sign_and_queue(
+        self, dossier_id: uuid.UUID, kind: DossierKind, unit_id: uuid.UUID, actor: str
+    ) -> None:
+        now = self.clock.now()
+        await transition(self.scope, dossier_id, S.SIGNING, actor=actor, now=now)
+        signer = SigningService(self.scope, self.catalogue, self.signing)
+        try:
+            signed = await signer.sign(unit_id, FORMS[kind])
+        except ProblemError as refused:
+            await transition(
+                self.scope,
+                dossier_id,
+                S.DRAFT,
+                actor=actor,
+                now=self.clock.now(),
+                reason=f"ký số thất bại: {refused.code.value}",
+            )
+            raise
+        if signed.state is not SigningState.SIGNED:
+            await self.scope.update(
+                Dossier,
+                {Dossier.signing_request: signed.id, Dossier.waiting_for: signed.waiting_for},
+            ).where(Dossier.id == dossier_id)
+            return
+        await transition(
+            self.scope,
+            dossier_id,
+            S.SIGNED,
+            actor=actor,
+            now=self.clock.now(),
+            values={"signing_request": signed.id},
+        )
+        await transition(
+            self.scope,
+            dossier_id,
+            S.SUBMITTING,
+            actor=actor,
+            now=self.clock.now(),
+            values={"waiting_for": "đang gửi tới cổng BHXH"},
+            outbox=[("submit", self.clock.now())],
+        )
+        await self._enqueue_open_work(dossier_id)
+
+    async def _enqueue_open_work(self, dossier_id: uuid.UUID) -> None:
+        from ebhxh.dossiers.tables import OutboxJob
+
+        rows = await self.scope.select(OutboxJob, OutboxJob.id).where(
+            OutboxJob.dossier == dossier_id, OutboxJob.done_at.is_null()
+        )
+        for row in rows:
+            try:
+                await self.enqueue(row["id"])
+            except Exception as exc:  # noqa: BLE001 - Redis down: the cron re-enqueues
+                log.warning("enqueue_failed", outbox_id=str(row["id"]), error=str(exc))
+
+    # --- work done by jobs ---------------------------------------------------------------
+
+    async def submit_now(self, dossier_id: uuid.UUID) -> None:
+        """Send the signed dossier to VSS (retried by the outbox until VSS answers)."""
+        dossier = await self._row(dossier_id)
+        if DossierState(dossier["state"]) is not S.SUBMITTING:
+            return
+        unit = await self._unit(dossier["unit"])
+        request = (
+            await self.scope.select(SigningRequest, SigningRequest.signed_pdf)
+            .where(SigningRequest.id == dossier["signing_request"])
+            .first()
+        )
+        if request is None or request["signed_pdf"] is None:
+            raise RuntimeError(f"dossier {dossier_id} is submitting without a signed document")
+        submission = Submission(
+            kind=DossierKind(dossier["kind"]),
+            tax_code=unit["tax_code"],
+            unit_name=unit["name"],
+            email=unit["email"],
+            provider=PROVIDER,
+            document=bytes(request["signed_pdf"]),
+            unit_code=unit["unit_code"],
+        )
+        try:
+            receipt = await self.gateway.submit(submission, dossier["idempotency_key"])
+        except GatewayRefused as refused:
+            await transition(
+                self.scope,
+                dossier_id,
+                S.REFUSED,
+                actor="vss",
+                now=self.clock.now(),
+                reason=refused.reason,
+                values={"reason": refused.reason, "waiting_for": None},
+                only_from=S.SUBMITTING,
+            )
+            return
+        target = S.ACCEPTED if receipt.status is VssStatus.ACCEPTED else S.AWAITING_ACTIVATION
+        await transition(
+            self.scope,
+            dossier_id,
+            target,
+            actor="vss",
+            now=self.clock.now(),
+            only_from=S.SUBMITTING,
+            values={
+                "receipt_id": receipt.receipt_id,
+                "activation_email": receipt.activation_email,
+                "code_expires_at": _parse(receipt.code_expires_at),
+                "waiting_for": (
+                    f"chờ nhập mã kích hoạt gửi tới {receipt.activation_email}"
+                    if target is S.AWAITING_ACTIVATION
+                    else None
+                ),
+            },
+        )
+
+    async def poll_now(self, dossier_id: uuid.UUID) -> bool:
+        """Ask VSS for the officer's decision; True once decided (or no longer waiting)."""
+        dossier = await self._row(dossier_id)
+        if DossierState(dossier["state"]) is not S.WITH_OFFICER:
+            return True
+        receipt = await self.gateway.status(dossier["receipt_id"])
+        return await self._apply_decision(
+            dossier_id, receipt.status, receipt.unit_code, receipt.reason
+        )
+
+    async def _apply_decision(
+        self, dossier_id: uuid.UUID, status: VssStatus, unit_code: str | None, reason: str | None
+    ) -> bool:
+        now = self.clock.now()
+        if status is VssStatus.APPROVED:
+            await transition(
+                self.scope,
+                dossier_id,
+                S.APPROVED,
+                actor="vss",
+                now=now,
+                only_from=S.WITH_OFFICER,
+                reason=f"mã đơn vị {unit_code}",
+                values={
+                    "issued_unit_code": unit_code,
+                    "waiting_for": "ghi nhận mã đơn vị và ký hồ sơ thay đổi",
+                },
+            )
+            return True
+        if status is VssStatus.REJECTED:
+            await transition(
+                self.scope,
+                dossier_id,
+                S.REJECTED,
+                actor="vss",
+                now=now,
+                only_from=S.WITH_OFFICER,
+                reason=reason,
+                values={"reason": reason, "waiting_for": None},
+            )
+            return True
+        return False
+
+    # --- the tenant's actions ------------------------------------------------------------
+
+    async def activate(self, dossier_id: uuid.UUID, code: str, actor: str) -> DossierOut:
+        dossier = await self._expire_if_due(await self._row(dossier_id))
+        state = DossierState(dossier["state"])
+        if state is S.ACTIVATION_EXPIRED:
+            raise ProblemError(ErrorCode.ACTIVATION_CODE_EXPIRED, status=410, field="code")
+        if state is not S.AWAITING_ACTIVATION:
+            raise ProblemError(
+                ErrorCode.DOSSIER_STATE,
+                status=409,
+                params={"state": state.value, "target": S.WITH_OFFICER.value},
+            )
+        try:
+            receipt = await self.gateway.activate(dossier["receipt_id"], code.strip())
+        except GatewayRefused as refused:
+            raise self._activation_problem(refused) from refused
+        now = self.clock.now()
+        if receipt.status is VssStatus.ACTIVE:
+            await transition(
+                self.scope,
+                dossier_id,
+                S.ACTIVE,
+                actor=actor,
+                now=now,
+                values={"waiting_for": None},
+                reason="đã kích hoạt",
+            )
+        elif receipt.status in (VssStatus.WITH_OFFICER, VssStatus.APPROVED, VssStatus.REJECTED):
+            await transition(
+                self.scope,
+                dossier_id,
+                S.WITH_OFFICER,
+                actor=actor,
+                now=now,
+                values={"waiting_for": "chờ cán bộ BHXH xét duyệt"},
+                outbox=[("poll", now + POLL_INTERVAL)],
+            )
+            await self._apply_decision(
+                dossier_id, receipt.status, receipt.unit_code, receipt.reason
+            )
+        else:
+            raise ProblemError(
+                ErrorCode.VSS_REFUSED,
+                status=409,
+                params={"reason": f"VSS reports {receipt.status.value}"},
+            )
+        return await self.get(dossier_id)
+
+    def _activation_problem(self, refused: GatewayRefused) -> ProblemError:
+        if refused.code == "code_locked":
+            return ProblemError(ErrorCode.ACTIVATION_LOCKED, status=423, field="code")
+        if refused.code == "code_expired":
+            return ProblemError(ErrorCode.ACTIVATION_CODE_EXPIRED, status=410, field="code")
+        if refused.code == "code_wrong":
+            return ProblemError(
+                ErrorCode.ACTIVATION_CODE_WRONG, field="code", params={"reason": refused.reason}
+            )
+        return ProblemError(ErrorCode.VSS_REFUSED, status=409, params={"reason": refused.reason})
+
+    async def new_code(self, dossier_id: uuid.UUID, email: str | None, actor: str) -> DossierOut:
+        """A new activation code (after expiry, a lock, or a lost email), maybe elsewhere."""
+        dossier = await self._expire_if_due(await self._row(dossier_id))
+        state = DossierState(dossier["state"])
+        if state not in (S.AWAITING_ACTIVATION, S.ACTIVATION_EXPIRED):
+            raise ProblemError(
+                ErrorCode.DOSSIER_STATE,
+                status=409,
+                params={"state": state.value, "target": S.AWAITING_ACTIVATION.value},
+            )
+        if email:
+            await self.scope.update(InsuranceUnit, {InsuranceUnit.email: email}).where(
+                InsuranceUnit.id == dossier["unit"]
+            )
+        try:
+            receipt = await self.gateway.request_new_code(dossier["receipt_id"], email)
+        except GatewayRefused as refused:
+            raise ProblemError(
+                ErrorCode.VSS_REFUSED, status=409, params={"reason": refused.reason}
+            ) from refused
+        values = {
+            "activation_email": receipt.activation_email,
+            "code_expires_at": _parse(receipt.code_expires_at),
+            "waiting_for": f"chờ nhập mã kích hoạt gửi tới {receipt.activation_email}",
+        }
+        now = self.clock.now()
+        reason = f"mã mới gửi tới {receipt.activation_email}"
+        if state is S.ACTIVATION_EXPIRED:
+            await transition(
+                self.scope,
+                dossier_id,
+                S.AWAITING_ACTIVATION,
+                actor=actor,
+                now=now,
+                values=values,
+                reason=reason,
+            )
+        else:
+            async with self.scope.transaction():
+                columns = {Dossier._meta.get_column_by_name(k): v for k, v in values.items()}
+                await self.scope.update(Dossier, columns).where(Dossier.id == dossier_id)
+                await self.scope.insert(
+                    DossierEvent,
+                    self.scope.new(
+                        DossierEvent,
+                        dossier=dossier_id,
+                        at=now,
+                        actor=actor,
+                        from_state=state.value,
+                        to_state=state.value,
+                        reason=reason,
+                    ),
+                )
+        return await self.get(dossier_id)
+
+    async def re_register(self, dossier_id: uuid.UUID, actor: str) -> DossierOut:
+        """After a rejection or refusal: a new version of the dossier, the old one kept."""
+        dossier = await self._row(dossier_id)
+        await transition(
+            self.scope,
+            dossier_id,
+            S.SUPERSEDED,
+            actor=actor,
+            now=self.clock.now(),
+            reason="đăng ký lại",
+        )
+        return await self._start(
+            dossier["unit"], DossierKind(dossier["kind"]), actor, previous=dossier
+        )
+
+    async def record_unit_code(self, unit_id: uuid.UUID, unit_code: str, actor: str) -> DossierOut:
+        """Take the code the office issued and sign and submit the change dossier."""
+        code = normalise_unit_code(unit_code)
+        await self._unit(unit_id)
+        approved = (
+            await self.scope.select(Dossier)
+            .where(
+                Dossier.unit == unit_id,
+                Dossier.kind == DossierKind.REGISTER_UNIT_CODE.value,
+                Dossier.state == S.APPROVED.value,
+            )
+            .first()
+        )
+        if approved is None:
+            raise ProblemError(
+                ErrorCode.DOSSIER_KIND_NOT_ALLOWED,
+                status=409,
+                field="unit_code",
+                params={
+                    "value": DossierKind.CHANGE.value,
+                    "reason": "chưa có quyết định cấp mã / no approved registration yet",
+                },
+            )
+        if approved["issued_unit_code"] and approved["issued_unit_code"] != code:
+            raise ProblemError(
+                ErrorCode.DOSSIER_KIND_NOT_ALLOWED,
+                field="unit_code",
+                params={
+                    "value": DossierKind.CHANGE.value,
+                    "reason": f"mã được cấp là {approved['issued_unit_code']}",
+                },
+            )
+        await self.scope.update(InsuranceUnit, {InsuranceUnit.unit_code: code}).where(
+            InsuranceUnit.id == unit_id
+        )
+        await self.scope.update(Dossier, {Dossier.waiting_for: None}).where(
+            Dossier.id == approved["id"]
+        )
+        return await self._start(unit_id, DossierKind.CHANGE, actor)
+
+    # --- reading -------------------------------------------------------------------------
+
+    async def _row(self, dossier_id: uuid.UUID) -> dict[str, Any]:
+        row: dict[str, Any] | None = (
+            await self.scope.select(Dossier).where(Dossier.id == dossier_id).first()
+        )
+        if row is None:
+            raise ProblemError(ErrorCode.DOSSIER_NOT_FOUND, status=404)
+        return row
+
+    async def _expire_if_due(self, row: dict[str, Any]) -> dict[str, Any]:
+        expires = row["code_expires_at"]
+        if row["state"] == S.AWAITING_ACTIVATION and expires and self.clock.now() > expires:
+            await expire(self.scope, row["id"], self.clock.now())
+            return await self._row(row["id"])
+        return row
+
+    async def get(self, dossier_id: uuid.UUID) -> DossierOut:
+        row = await self._expire_if_due(await self._row(dossier_id))
+        events = (
+            await self.scope.select(DossierEvent)
+            .where(DossierEvent.dossier == dossier_id)
+            .order_by(DossierEvent.at)
+        )
+        return _out(row, events)
+
+    async def list_for_unit(self, unit_id: uuid.UUID) -> DossierList:
+        await self._unit(unit_id)
+        rows = (
+            await self.scope.select(Dossier, Dossier.id)
+            .where(Dossier.unit == unit_id)
+            .order_by(Dossier.created_at, ascending=False)
+        )
+        return DossierList(dossiers=[await self.get(row["id"]) for row in rows])
+
+
+async def expire(scope: TenantScope, dossier_id: uuid.UUID, now: dt.datetime) -> None:
+    """24 hours passed without activation: the tenant must ask for a new code."""
+    await transition(
+        scope,
+        dossier_id,
+        S.ACTIVATION_EXPIRED,
+        actor="system",
+        now=now,
+        only_from=S.AWAITING_ACTIVATION,
+        reason="mã kích hoạt hết hạn sau 24 giờ",
+        values={"waiting_for": "mã kích hoạt đã hết hạn: yêu cầu mã mới"},
+    )
+
+
+def _parse(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+def _out(row: dict[str, Any], events: list[dict[str, Any]]) -> DossierOut:
+    state = DossierState(row["state"])
+    activation = None
+    if state in (S.AWAITING_ACTIVATION, S.ACTIVATION_EXPIRED):
+        activation = ActivationHelp(
+            sent_to=row["activation_email"],
+            expires_at=row["code_expires_at"],
+            common_causes=ACTIVATION_CAUSES,
+        )
+    return DossierOut(
+        id=uuid.UUID(str(row["id"])),
+        unit_id=uuid.UUID(str(row["unit"])),
+        kind=DossierKind(row["kind"]),
+        version=row["version"],
+        previous_id=uuid.UUID(str(row["previous"])) if row["previous"] else None,
+        state=state,
+        waiting_for=row["waiting_for"],
+        reason=row["reason"],
+        receipt_id=row["receipt_id"],
+        issued_unit_code=row["issued_unit_code"],
+        activation=activation,
+        history=[
+            EventOut(
+                at=e["at"],
+                actor=e["actor"],
+                from_state=DossierState(e["from_state"]) if e["from_state"] else None,
+                to_state=DossierState(e["to_state"]),
+                reason=e["reason"],
+            )
+            for e in events
+        ],
+    )

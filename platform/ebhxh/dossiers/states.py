@@ -1,0 +1,54 @@
+"""The dossier state machine: one explicit table of states and the transitions between them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class DossierState(StrEnum):
+    """Where a dossier is."""
+
+    DRAFT = "draft"
+    SIGNING = "signing"
+    SIGNED = "signed"
+    SUBMITTING = "submitting"
+    """Queued for VSS (retried until VSS answers)."""
+    AWAITING_ACTIVATION = "awaiting_activation"
+    ACTIVATION_EXPIRED = "activation_expired"
+    WITH_OFFICER = "with_officer"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    ACCEPTED = "accepted"
+    """A change dossier VSS recorded."""
+    ACTIVE = "active"
+    """A service registration VSS activated: the unit files electronically with us."""
+    REFUSED = "refused"
+    """VSS refused the submission (invalid signature, registered elsewhere, ...)."""
+    SUPERSEDED = "superseded"
+    """Re-registered as a new version after a rejection or refusal."""
+
+
+S = DossierState
+
+TRANSITIONS: dict[DossierState, frozenset[DossierState]] = {
+    S.DRAFT: frozenset({S.SIGNING}),
+    S.SIGNING: frozenset({S.SIGNED, S.DRAFT}),
+    S.SIGNED: frozenset({S.SUBMITTING}),
+    S.SUBMITTING: frozenset({S.AWAITING_ACTIVATION, S.ACCEPTED, S.REFUSED}),
+    S.AWAITING_ACTIVATION: frozenset({S.WITH_OFFICER, S.ACTIVE, S.ACTIVATION_EXPIRED}),
+    S.ACTIVATION_EXPIRED: frozenset({S.AWAITING_ACTIVATION}),
+    S.WITH_OFFICER: frozenset({S.APPROVED, S.REJECTED}),
+    S.REJECTED: frozenset({S.SUPERSEDED}),
+    S.REFUSED: frozenset({S.SUPERSEDED}),
+    S.APPROVED: frozenset(),
+    S.ACCEPTED: frozenset(),
+    S.ACTIVE: frozenset(),
+    S.SUPERSEDED: frozenset(),
+}
+
+FINAL = frozenset(state for state, targets in TRANSITIONS.items() if not targets)
+
+
+def allowed(source: DossierState, target: DossierState) -> bool:
+    """Whether the machine allows `source -> target`."""
+    return target in TRANSITIONS[source]

@@ -1,0 +1,99 @@
+"""What the platform asks of VSS, and what VSS answers (`VssGateway`)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Protocol
+
+import msgspec
+
+
+class DossierKind(StrEnum):
+    """The dossiers the platform submits to VSS."""
+
+    REGISTER_UNIT_CODE = "register-unit-code"
+    """A first-time unit asks for a unit code (electronic provinces)."""
+    CHANGE = "change"
+    """Change of registration: records the newly issued unit code (or certificate, email)."""
+    SERVICE_REGISTRATION = "service-registration"
+    """A unit with a code registers for the electronic service with us as provider."""
+
+
+class VssStatus(StrEnum):
+    """A dossier's status as VSS reports it."""
+
+    AWAITING_ACTIVATION = "awaiting_activation"
+    ACTIVATION_LOCKED = "activation_locked"
+    WITH_OFFICER = "with_officer"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    ACCEPTED = "accepted"
+    ACTIVE = "active"
+
+
+class Submission(msgspec.Struct, frozen=True, kw_only=True):
+    """A signed dossier handed to VSS."""
+
+    kind: DossierKind
+    tax_code: str
+    unit_name: str
+    email: str
+    provider: str
+    document: bytes
+    unit_code: str | None = None
+
+
+class Receipt(msgspec.Struct, frozen=True, kw_only=True):
+    """VSS's acknowledgement of a submission and its status."""
+
+    receipt_id: str
+    status: VssStatus
+    activation_email: str | None = None
+    code_expires_at: str | None = None
+    unit_code: str | None = None
+    reason: str | None = None
+
+
+class UnitRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """What VSS's registry knows of a tax code."""
+
+    tax_code: str
+    unit_code: str | None
+    provider: str | None
+
+
+class GatewayRefused(Exception):
+    """VSS answered, and said no (invalid signature, wrong code, ...): not worth retrying."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+class GatewayUnavailable(Exception):
+    """VSS did not answer usefully after the retries; try again later."""
+
+
+class VssGateway(Protocol):
+    """The operations the platform performs at VSS."""
+
+    async def submit(self, submission: Submission, idempotency_key: str) -> Receipt:
+        """Submit a dossier; the same key twice is one dossier with the same receipt."""
+        ...
+
+    async def status(self, receipt_id: str) -> Receipt:
+        """The dossier's current status."""
+        ...
+
+    async def activate(self, receipt_id: str, code: str) -> Receipt:
+        """Activate with the code VSS emailed."""
+        ...
+
+    async def request_new_code(self, receipt_id: str, email: str | None) -> Receipt:
+        """A new activation code, optionally to a corrected email address."""
+        ...
+
+    async def lookup_unit(self, tax_code: str) -> UnitRecord:
+        """The unit code and provider registered for a tax code."""
+        ...

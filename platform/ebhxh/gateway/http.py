@@ -1,0 +1,116 @@
+"""`VssGateway` over HTTP: timeouts, retries with backoff, the idempotency key on submits.
+
+Retries (tenacity) cover what may succeed on a second try: transport errors, timeouts,
+5xx and 429. A 4xx answer is VSS saying no, raised at once as `GatewayRefused`. Submits
+carry an `Idempotency-Key`, so a retry after a lost response never makes a second dossier.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import httpx
+import msgspec
+import structlog
+from tenacity import (
+    AsyncRetrying,
+    RetryError,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from ebhxh.gateway.contract import (
+    GatewayRefused,
+    GatewayUnavailable,
+    Receipt,
+    Submission,
+    UnitRecord,
+)
+
+log = structlog.get_logger(__name__)
+
+
+class _Retryable(Exception):
+    """A response worth another try (5xx, 429)."""
+
+
+class HttpVssGateway:
+    """Talks to a VSS gateway (or the sandbox) at `base_url`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 10.0,
+        attempts: int = 5,
+        max_backoff: float = 4.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"), timeout=timeout, transport=transport
+        )
+        self._attempts = attempts
+        self._max_backoff = max_backoff
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._attempts),
+            wait=wait_exponential_jitter(multiplier=0.1, max=self._max_backoff),
+            retry=retry_if_exception_type((_Retryable, httpx.TransportError)),
+            reraise=False,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    response = await self._client.request(method, path, **kwargs)
+                    if response.status_code >= 500 or response.status_code == 429:
+                        log.info("vss_retry", path=path, status=response.status_code)
+                        raise _Retryable(str(response.status_code))
+                    if response.status_code >= 400:
+                        body = _json(response)
+                        raise GatewayRefused(
+                            str(body.get("code", response.status_code)),
+                            str(body.get("reason", response.text[:200])),
+                        )
+                    return response.json()
+        except RetryError as exc:
+            raise GatewayUnavailable(f"{method} {path}: VSS did not answer") from exc
+        raise GatewayUnavailable(f"{method} {path}: no attempt made")  # pragma: no cover
+
+    async def submit(self, submission: Submission, idempotency_key: str) -> Receipt:
+        body = msgspec.to_builtins(submission)
+        body["document"] = base64.b64encode(submission.document).decode()
+        data = await self._call(
+            "POST", "/dossiers", json=body, headers={"Idempotency-Key": idempotency_key}
+        )
+        return msgspec.convert(data, Receipt)
+
+    async def status(self, receipt_id: str) -> Receipt:
+        return msgspec.convert(await self._call("GET", f"/dossiers/{receipt_id}"), Receipt)
+
+    async def activate(self, receipt_id: str, code: str) -> Receipt:
+        data = await self._call("POST", f"/dossiers/{receipt_id}/activation", json={"code": code})
+        return msgspec.convert(data, Receipt)
+
+    async def request_new_code(self, receipt_id: str, email: str | None) -> Receipt:
+        data = await self._call(
+            "POST", f"/dossiers/{receipt_id}/activation-code", json={"email": email}
+        )
+        return msgspec.convert(data, Receipt)
+
+    async def lookup_unit(self, tax_code: str) -> UnitRecord:
+        data = await self._call("GET", "/units", params={"tax_code": tax_code})
+        return msgspec.convert(data, UnitRecord)
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

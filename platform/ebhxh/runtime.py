@@ -1,0 +1,72 @@
+"""Everything a running process needs, built once from the settings: the API and the
+workers share it (database engine, plugins, signing facilities, the VSS gateway, the clock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from piccolo.engine.base import Engine
+
+from ebhxh.clock import Clock, SystemClock
+from ebhxh.db.engine import bind_engine, build_engine
+from ebhxh.db.tenant_scope import TenantScope
+from ebhxh.dossiers.service import DossierService
+from ebhxh.gateway.contract import VssGateway
+from ebhxh.gateway.http import HttpVssGateway
+from ebhxh.plugins.catalogue import PluginCatalogue
+from ebhxh.plugins.manager import Plugins, load_plugins
+from ebhxh.secrets.box import SecretBox
+from ebhxh.settings import Settings
+from ebhxh.signing.environment import SigningEnvironment
+from ebhxh.signing.trust import TrustStore
+
+Enqueue = Callable[[Any], Awaitable[None]]
+
+
+class Runtime:
+    """The process-wide parts of the platform."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        plugins: Plugins | None = None,
+        clock: Clock | None = None,
+        gateway: VssGateway | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine: Engine = build_engine(settings)  # type: ignore[type-arg]
+        bind_engine(self.engine)
+        self.catalogue = PluginCatalogue.build(plugins or load_plugins(settings.plugins_allow))
+        self.clock = clock or SystemClock()
+        self.signing = SigningEnvironment(
+            trust=TrustStore.from_folder(
+                Path(settings.trust_store_dir) if settings.trust_store_dir else None
+            ),
+            secrets=SecretBox.from_settings(settings),
+            clock=self.clock,
+        )
+        self.gateway: VssGateway = gateway or HttpVssGateway(settings.gateway_url)
+
+    async def aclose(self) -> None:
+        """Release what the runtime holds open (the gateway's connections)."""
+        close = getattr(self.gateway, "aclose", None)
+        if close is not None:
+            await close()
+
+    def dossiers(self, scope: TenantScope, enqueue: Enqueue | None = None) -> DossierService:
+        """The dossier service for a tenant, enqueueing outbox work with `enqueue`."""
+        if enqueue is None:
+            return DossierService(
+                scope, catalogue=self.catalogue, signing=self.signing, gateway=self.gateway
+            )
+        return DossierService(
+            scope,
+            catalogue=self.catalogue,
+            signing=self.signing,
+            gateway=self.gateway,
+            enqueue=enqueue,
+        )

@@ -1,0 +1,51 @@
+"""Build the sandbox's Litestar app on its own SQLite database."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.datastructures import State
+from piccolo.engine.sqlite import SQLiteEngine
+
+from ebhxh.clock import Clock, SystemClock
+from ebhxh.signing.trust import TrustStore
+from ebhxh.vss_sandbox.controller import OfficerController, SandboxController
+from ebhxh.vss_sandbox.faults import Faults
+from ebhxh.vss_sandbox.service import SandboxService
+from ebhxh.vss_sandbox.settings import SandboxSettings
+from ebhxh.vss_sandbox.tables import SANDBOX_TABLES
+
+
+async def create_sandbox_tables() -> None:
+    """Create the sandbox's tables in its own database (mounted apps get no lifespan)."""
+    for table in SANDBOX_TABLES:
+        await table.create_table(if_not_exists=True)
+
+
+def create_sandbox_app(settings: SandboxSettings, clock: Clock | None = None) -> Litestar:
+    """The sandbox as an ASGI app (standalone, or mounted by the platform at /vss)."""
+    Path(settings.database_path).parent.mkdir(parents=True, exist_ok=True)
+    engine = SQLiteEngine(path=settings.database_path)
+    for table in SANDBOX_TABLES:
+        table._meta.db = engine
+    trust = TrustStore.from_folder(
+        Path(settings.trust_store_dir) if settings.trust_store_dir else None
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await create_sandbox_tables()
+        yield
+
+    return Litestar(
+        route_handlers=[SandboxController, OfficerController],
+        lifespan=[lifespan],
+        state=State(
+            {"sandbox": SandboxService(settings, trust, clock or SystemClock()), "faults": Faults()}
+        ),
+        openapi_config=None,
+        logging_config=None,
+    )

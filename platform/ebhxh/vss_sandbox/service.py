@@ -1,0 +1,279 @@
+"""What VSS does with dossiers: receive, validate, email codes, activate, decide, register.
+
+Every rule the platform has to cope with lives here: the same idempotency key is one
+dossier, an invalid signature is refused with its reason, an activation code lasts 24 hours
+and locks after 5 wrong tries, one provider per unit at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import string
+import uuid
+from typing import Any
+
+import structlog
+
+from ebhxh.clock import Clock
+from ebhxh.errors import ProblemError
+from ebhxh.gateway.contract import DossierKind, Receipt, Submission, UnitRecord, VssStatus
+from ebhxh.signing.trust import TrustStore
+from ebhxh.signing.validation import validate_signed_pdf
+from ebhxh.vss_sandbox.mail import send_activation_code
+from ebhxh.vss_sandbox.settings import AutoDecision, SandboxSettings
+from ebhxh.vss_sandbox.tables import VssDossier, VssUnit
+
+log = structlog.get_logger(__name__)
+
+
+class Refusal(Exception):
+    """VSS says no: `code` is stable, `reason` is for people; `status` is the HTTP status."""
+
+    def __init__(self, code: str, reason: str, status: int = 422) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+        self.status = status
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def new_unit_code() -> str:
+    """A code of the real shape: 3 letters, 3 digits, 1 letter (e.g. TZH490L)."""
+    letters, digits = string.ascii_uppercase, string.digits
+    return (
+        "".join(secrets.choice(letters) for _ in range(3))
+        + "".join(secrets.choice(digits) for _ in range(3))
+        + secrets.choice(letters)
+    )
+
+
+class SandboxService:
+    """The sandbox's rules over its own tables."""
+
+    def __init__(self, settings: SandboxSettings, trust: TrustStore, clock: Clock) -> None:
+        self.settings = settings
+        self.trust = trust
+        self.clock = clock
+
+    async def submit(self, submission: Submission, key: str) -> Receipt:
+        existing = await VssDossier.objects().get(VssDossier.idempotency_key == key)
+        if existing is not None:
+            await VssDossier.update({VssDossier.deliveries: VssDossier.deliveries + 1}).where(
+                VssDossier.id == existing.id
+            )
+            return self._receipt(existing.to_dict())
+        try:
+            await validate_signed_pdf(
+                submission.document,
+                trust=self.trust,
+                tax_code=submission.tax_code,
+                now=self.clock.now(),
+            )
+        except ProblemError as invalid:
+            raise Refusal(
+                "invalid_signature", f"Chữ ký số không hợp lệ: {invalid.code.value}"
+            ) from invalid
+        unit = await VssUnit.objects().get(VssUnit.tax_code == submission.tax_code)
+        await self._refuse_conflicts(submission, unit)
+        dossier = VssDossier(
+            id=uuid.uuid4(),
+            idempotency_key=key,
+            kind=submission.kind.value,
+            tax_code=submission.tax_code,
+            unit_name=submission.unit_name,
+            email=submission.email,
+            provider=submission.provider,
+            unit_code=submission.unit_code,
+            status=VssStatus.AWAITING_ACTIVATION.value,
+            document_sha256=hashlib.sha256(submission.document).hexdigest(),
+        )
+        if submission.kind is DossierKind.CHANGE:
+            dossier.status = VssStatus.ACCEPTED.value
+            await dossier.save()
+            await self._register(submission.tax_code, unit_code=submission.unit_code)
+            return self._receipt(dossier.to_dict())
+        await dossier.save()
+        await self._issue_code(dossier.id)
+        return await self.status(str(dossier.id))
+
+    async def _refuse_conflicts(self, submission: Submission, unit: VssUnit | None) -> None:
+        if submission.kind is DossierKind.REGISTER_UNIT_CODE and unit and unit.unit_code:
+            raise Refusal("unit_exists", f"Mã số thuế đã có mã đơn vị {unit.unit_code}.", 409)
+        if submission.kind is DossierKind.SERVICE_REGISTRATION:
+            if unit is None or not unit.unit_code:
+                raise Refusal("unit_unknown", "Không tìm thấy đơn vị với mã số thuế này.", 404)
+            if submission.unit_code and submission.unit_code != unit.unit_code:
+                raise Refusal("unit_code_mismatch", "Mã đơn vị không khớp với mã số thuế.", 409)
+            if unit.provider and unit.provider != submission.provider:
+                raise Refusal(
+                    "provider_active",
+                    f"Đơn vị đang đăng ký giao dịch điện tử qua {unit.provider}; cần dừng "
+                    "dịch vụ đó trước.",
+                    409,
+                )
+
+    async def _issue_code(self, dossier_id: uuid.UUID, email: str | None = None) -> None:
+        dossier = await self._dossier(str(dossier_id))
+        code = f"{secrets.randbelow(10**6):06d}"
+        expires = self.clock.now() + dt.timedelta(hours=self.settings.activation_ttl_hours)
+        await VssDossier.update(
+            {
+                VssDossier.code_hash: _hash(code),
+                VssDossier.code_expires_at: expires,
+                VssDossier.failed_attempts: 0,
+                VssDossier.status: VssStatus.AWAITING_ACTIVATION.value,
+                VssDossier.email: email or dossier.email,
+            }
+        ).where(VssDossier.id == dossier_id)
+        await send_activation_code(
+            self.settings,
+            to=email or dossier.email,
+            unit_name=dossier.unit_name,
+            receipt_id=str(dossier_id),
+            code=code,
+            expires_at=expires,
+        )
+        log.info("vss_activation_code_sent", receipt_id=str(dossier_id))
+
+    async def _dossier(self, receipt_id: str) -> VssDossier:
+        try:
+            dossier = await VssDossier.objects().get(VssDossier.id == uuid.UUID(receipt_id))
+        except ValueError:
+            dossier = None
+        if dossier is None:
+            raise Refusal("not_found", "Không tìm thấy hồ sơ.", 404)
+        return dossier
+
+    async def status(self, receipt_id: str) -> Receipt:
+        return self._receipt((await self._dossier(receipt_id)).to_dict())
+
+    async def activate(self, receipt_id: str, code: str) -> Receipt:
+        dossier = await self._dossier(receipt_id)
+        if dossier.status == VssStatus.ACTIVATION_LOCKED.value:
+            raise Refusal("code_locked", "Mã kích hoạt đã bị khóa; hãy yêu cầu mã mới.", 423)
+        if dossier.status != VssStatus.AWAITING_ACTIVATION.value:
+            if dossier.code_hash == _hash(code):  # a retried activation: same answer
+                return self._receipt(dossier.to_dict())
+            raise Refusal(
+                "not_awaiting_activation", f"Hồ sơ đang ở trạng thái {dossier.status}.", 409
+            )
+        if dossier.code_expires_at is None or self.clock.now() > dossier.code_expires_at:
+            raise Refusal("code_expired", "Mã kích hoạt đã hết hạn; hãy yêu cầu mã mới.", 410)
+        if dossier.code_hash != _hash(code):
+            attempts = dossier.failed_attempts + 1
+            locked = attempts >= self.settings.max_attempts
+            await VssDossier.update(
+                {
+                    VssDossier.failed_attempts: attempts,
+                    VssDossier.status: (
+                        VssStatus.ACTIVATION_LOCKED if locked else VssStatus.AWAITING_ACTIVATION
+                    ).value,
+                }
+            ).where(VssDossier.id == dossier.id)
+            if locked:
+                raise Refusal("code_locked", "Nhập sai mã quá 5 lần; hãy yêu cầu mã mới.", 423)
+            left = self.settings.max_attempts - attempts
+            raise Refusal("code_wrong", f"Mã kích hoạt không đúng; còn {left} lần thử.", 422)
+        kind = DossierKind(dossier.kind)
+        if kind is DossierKind.SERVICE_REGISTRATION:
+            await self._set_status(dossier.id, VssStatus.ACTIVE)
+            await self._register(dossier.tax_code, provider=dossier.provider)
+        else:
+            await self._set_status(dossier.id, VssStatus.WITH_OFFICER)
+            if self.settings.auto_decision is AutoDecision.APPROVE:
+                return await self.approve(receipt_id)
+            if self.settings.auto_decision is AutoDecision.REJECT:
+                return await self.reject(receipt_id, "Từ chối tự động (môi trường thử nghiệm).")
+        return await self.status(receipt_id)
+
+    async def request_new_code(self, receipt_id: str, email: str | None) -> Receipt:
+        dossier = await self._dossier(receipt_id)
+        waiting = {VssStatus.AWAITING_ACTIVATION.value, VssStatus.ACTIVATION_LOCKED.value}
+        if dossier.status not in waiting:
+            raise Refusal(
+                "not_awaiting_activation", f"Hồ sơ đang ở trạng thái {dossier.status}.", 409
+            )
+        await self._issue_code(dossier.id, email)
+        return await self.status(receipt_id)
+
+    async def approve(self, receipt_id: str) -> Receipt:
+        dossier = await self._decidable(receipt_id)
+        unit_code = new_unit_code()
+        while await VssUnit.exists().where(VssUnit.unit_code == unit_code):
+            unit_code = new_unit_code()
+        await VssDossier.update(
+            {VssDossier.status: VssStatus.APPROVED.value, VssDossier.unit_code: unit_code}
+        ).where(VssDossier.id == dossier.id)
+        await self._register(dossier.tax_code, unit_code=unit_code)
+        return await self.status(receipt_id)
+
+    async def reject(self, receipt_id: str, reason: str) -> Receipt:
+        dossier = await self._decidable(receipt_id)
+        await VssDossier.update(
+            {VssDossier.status: VssStatus.REJECTED.value, VssDossier.reason: reason}
+        ).where(VssDossier.id == dossier.id)
+        return await self.status(receipt_id)
+
+    async def _decidable(self, receipt_id: str) -> VssDossier:
+        dossier = await self._dossier(receipt_id)
+        if dossier.status != VssStatus.WITH_OFFICER.value:
+            raise Refusal("not_with_officer", f"Hồ sơ đang ở trạng thái {dossier.status}.", 409)
+        return dossier
+
+    async def lookup(self, tax_code: str) -> UnitRecord:
+        unit = await VssUnit.objects().get(VssUnit.tax_code == tax_code)
+        if unit is None:
+            return UnitRecord(tax_code=tax_code, unit_code=None, provider=None)
+        return UnitRecord(tax_code=tax_code, unit_code=unit.unit_code, provider=unit.provider)
+
+    async def seed_unit(self, record: UnitRecord) -> UnitRecord:
+        """Register an existing unit (tests and demos: a company that already has a code)."""
+        await self._register(record.tax_code, unit_code=record.unit_code, provider=record.provider)
+        return await self.lookup(record.tax_code)
+
+    async def _register(
+        self, tax_code: str, *, unit_code: str | None = None, provider: str | None = None
+    ) -> None:
+        unit = await VssUnit.objects().get(VssUnit.tax_code == tax_code)
+        if unit is None:
+            await VssUnit(tax_code=tax_code, unit_code=unit_code, provider=provider).save()
+            return
+        values: dict[Any, Any] = {}
+        if unit_code:
+            values[VssUnit.unit_code] = unit_code
+        if provider:
+            values[VssUnit.provider] = provider
+        if values:
+            await VssUnit.update(values).where(VssUnit.tax_code == tax_code)
+
+    async def _set_status(self, dossier_id: uuid.UUID, status: VssStatus) -> None:
+        await VssDossier.update({VssDossier.status: status.value}).where(
+            VssDossier.id == dossier_id
+        )
+
+    async def deliveries(self) -> dict[str, int]:
+        """Per idempotency key, how many times it was delivered (tests count duplicates)."""
+        rows = await VssDossier.select(VssDossier.idempotency_key, VssDossier.deliveries)
+        return {row["idempotency_key"]: row["deliveries"] for row in rows}
+
+    def _receipt(self, row: dict[str, Any]) -> Receipt:
+        expires = row.get("code_expires_at")
+        return Receipt(
+            receipt_id=str(row["id"]),
+            status=VssStatus(row["status"]),
+            activation_email=_mask(row["email"]),
+            code_expires_at=expires.isoformat() if isinstance(expires, dt.datetime) else expires,
+            unit_code=row.get("unit_code"),
+            reason=row.get("reason"),
+        )
+
+
+def _mask(email: str) -> str:
+    """n***@songhong.vn: enough to recognise the address, not enough to harvest it."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"

@@ -1,0 +1,316 @@
+"""The dossier lifecycle end to end: the platform, a real arq worker on the real Redis, the
+VSS sandbox over HTTP, and a real SMTP server catching the activation mail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from ebhxh.app import create_app
+from ebhxh.clock import ShiftedClock
+from ebhxh.settings import Settings
+from ebhxh.signing.certificates import summarise
+from ebhxh.vss_sandbox.app import create_sandbox_app
+from ebhxh.vss_sandbox.settings import SandboxSettings
+from tests.conftest import HANOI_TREE, HQ_DECLARATION, Pki, TenantHandle
+from tests.servers import MailCatcher, ThreadedServer
+
+Client = AsyncTestClient[Litestar]
+UNIT_EMAIL = "nhansu@songhong.vn"
+
+
+@pytest.fixture(scope="module")
+def mail() -> Iterator[MailCatcher]:
+    catcher = MailCatcher()
+    catcher.start()
+    yield catcher
+    catcher.stop()
+
+
+@pytest.fixture
+def clock() -> ShiftedClock:
+    return ShiftedClock()
+
+
+class Sandbox:
+    def __init__(self, server: ThreadedServer) -> None:
+        self.server = server
+        self.url = server.url
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = httpx.request(method, f"{self.url}{path}", timeout=10, **kwargs)
+        assert response.status_code < 400, response.text
+        return response.json()
+
+    def approve(self, receipt_id: str) -> Any:
+        return self.call("POST", f"/officer/dossiers/{receipt_id}/approve")
+
+    def reject(self, receipt_id: str, reason: str) -> Any:
+        return self.call("POST", f"/officer/dossiers/{receipt_id}/reject", json={"reason": reason})
+
+
+@pytest.fixture
+def sandbox(
+    tmp_path: Any, mail: MailCatcher, test_pki: Pki, clock: ShiftedClock
+) -> Iterator[Sandbox]:
+    settings = SandboxSettings(
+        database_path=str(tmp_path / "vss.sqlite3"),
+        smtp_port=mail.port,
+        trust_store_dir=str(test_pki.trust_dir),
+    )
+    server = ThreadedServer(create_sandbox_app(settings, clock))
+    server.start()
+    yield Sandbox(server)
+    server.stop()
+
+
+@pytest.fixture
+async def client(
+    settings: Settings, sandbox: Sandbox, clock: ShiftedClock
+) -> AsyncIterator[Client]:
+    app = create_app(
+        Settings(**{**_fields(settings), "vss_url": sandbox.url}),
+        clock=clock,
+        with_worker=True,
+        configure_logs=False,
+    )
+    async with AsyncTestClient(app=app, timeout=30) as test_client:
+        yield test_client
+
+
+def _fields(settings: Settings) -> dict[str, Any]:
+    import msgspec
+
+    return msgspec.structs.asdict(settings)
+
+
+async def _signed_unit(
+    client: Client, tenant: TenantHandle, test_pki: Pki, **declaration: Any
+) -> str:
+    await client.put("/organisation", json=HANOI_TREE, headers=tenant.headers)
+    body = {**HQ_DECLARATION, "particulars": {"email": UNIT_EMAIL}, **declaration}
+    declared = await client.post("/units", json=body, headers=tenant.headers)
+    assert declared.status_code == 201, declared.text
+    unit_id = str(declared.json()["id"])
+    setup = await client.put(
+        f"/units/{unit_id}/signature",
+        json={
+            "signer_type": "hsm",
+            "settings": {"token_label": test_pki.TOKEN},
+            "secrets": {"pin": test_pki.PIN},
+            "certificate_sha256": summarise(test_pki.organisation).sha256,
+        },
+        headers=tenant.headers,
+    )
+    assert setup.status_code == 200, setup.text
+    return unit_id
+
+
+async def _until(client: Client, tenant: TenantHandle, dossier_id: str, state: str) -> Any:
+    """Poll the dossier until the worker brings it to `state` (bounded: 30 s)."""
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        dossier = (await client.get(f"/dossiers/{dossier_id}", headers=tenant.headers)).json()
+        if dossier["state"] == state:
+            return dossier
+        assert asyncio.get_running_loop().time() < deadline, dossier
+        await asyncio.sleep(0.1)
+
+
+async def _create(client: Client, tenant: TenantHandle, unit_id: str, kind: str) -> Any:
+    created = await client.post(
+        f"/units/{unit_id}/dossiers", json={"kind": kind}, headers=tenant.headers
+    )
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
+async def _activate(
+    client: Client, tenant: TenantHandle, mail: MailCatcher, dossier: Any, to: str = UNIT_EMAIL
+) -> Any:
+    code = await asyncio.to_thread(mail.activation_code, to, dossier["receipt_id"])
+    activated = await client.post(
+        f"/dossiers/{dossier['id']}/activation", json={"code": code}, headers=tenant.headers
+    )
+    assert activated.status_code == 200, activated.text
+    return activated.json()
+
+
+async def test_a_first_time_hanoi_company_reaches_service_active(
+    client: Client, tenant: TenantHandle, test_pki: Pki, sandbox: Sandbox, mail: MailCatcher
+) -> None:
+    unit_id = await _signed_unit(client, tenant, test_pki)
+    created = await _create(client, tenant, unit_id, "register-unit-code")
+    assert created["state"] in ("submitting", "awaiting_activation")
+    waiting = await _until(client, tenant, created["id"], "awaiting_activation")
+    assert waiting["activation"]["sent_to"] == "n***@songhong.vn"
+    assert waiting["waiting_for"].startswith("chờ nhập mã kích hoạt")
+
+    with_officer = await _activate(client, tenant, mail, waiting)
+    assert with_officer["state"] == "with_officer"
+    sandbox.approve(waiting["receipt_id"])
+    approved = await _until(client, tenant, created["id"], "approved")
+    unit_code = approved["issued_unit_code"]
+    assert unit_code and len(unit_code) == 7 and unit_code.isupper()
+
+    change = await client.put(
+        f"/units/{unit_id}/unit-code", json={"unit_code": unit_code}, headers=tenant.headers
+    )
+    assert change.status_code == 200, change.text
+    await _until(client, tenant, change.json()["id"], "accepted")
+    unit = (await client.get(f"/units/{unit_id}", headers=tenant.headers)).json()
+    assert unit["unit_code"] == unit_code
+
+    registration = await _create(client, tenant, unit_id, "service-registration")
+    awaiting = await _until(client, tenant, registration["id"], "awaiting_activation")
+    active = await _activate(client, tenant, mail, awaiting)
+    assert active["state"] == "active"
+    record = (await client.get(f"/units/{unit_id}/vss-record", headers=tenant.headers)).json()
+    assert record == {"tax_code": "0100109106", "unit_code": unit_code, "provider": "eBHXH"}
+
+    history = [(e["from_state"], e["to_state"]) for e in approved["history"]]
+    assert history[:4] == [
+        (None, "draft"),
+        ("draft", "signing"),
+        ("signing", "signed"),
+        ("signed", "submitting"),
+    ]
+    assert ("with_officer", "approved") in history
+    assert sandbox.call("GET", "/test/deliveries")  # the sandbox saw the dossiers
+
+
+async def test_a_company_with_a_code_registers_the_service(
+    client: Client, tenant: TenantHandle, test_pki: Pki, sandbox: Sandbox, mail: MailCatcher
+) -> None:
+    sandbox.call(
+        "POST",
+        "/test/units",
+        json={"tax_code": "0100109106", "unit_code": "TZH490L", "provider": None},
+    )
+    unit_id = await _signed_unit(
+        client, tenant, test_pki, first_time_participant=False, unit_code="TZH490L"
+    )
+    lookup = (await client.get(f"/units/{unit_id}/vss-record", headers=tenant.headers)).json()
+    assert lookup["unit_code"] == "TZH490L"
+    refused = await client.post(
+        f"/units/{unit_id}/dossiers", json={"kind": "register-unit-code"}, headers=tenant.headers
+    )
+    assert (refused.status_code, refused.json()["code"]) == (409, "dossier_kind_not_allowed")
+    registration = await _create(client, tenant, unit_id, "service-registration")
+    awaiting = await _until(client, tenant, registration["id"], "awaiting_activation")
+    assert (await _activate(client, tenant, mail, awaiting))["state"] == "active"
+
+
+async def test_rejection_then_re_registration_then_approval(
+    client: Client, tenant: TenantHandle, test_pki: Pki, sandbox: Sandbox, mail: MailCatcher
+) -> None:
+    unit_id = await _signed_unit(client, tenant, test_pki)
+    first = await _create(client, tenant, unit_id, "register-unit-code")
+    waiting = await _until(client, tenant, first["id"], "awaiting_activation")
+    await _activate(client, tenant, mail, waiting)
+    sandbox.reject(waiting["receipt_id"], "Tên đơn vị không khớp giấy phép kinh doanh")
+    rejected = await _until(client, tenant, first["id"], "rejected")
+    assert rejected["reason"] == "Tên đơn vị không khớp giấy phép kinh doanh"
+
+    second = await client.post(f"/dossiers/{first['id']}/re-registration", headers=tenant.headers)
+    assert second.status_code == 201, second.text
+    assert (second.json()["version"], second.json()["previous_id"]) == (2, first["id"])
+    waiting_again = await _until(client, tenant, second.json()["id"], "awaiting_activation")
+    await _activate(client, tenant, mail, waiting_again)
+    sandbox.approve(waiting_again["receipt_id"])
+    await _until(client, tenant, second.json()["id"], "approved")
+    old = (await client.get(f"/dossiers/{first['id']}", headers=tenant.headers)).json()
+    assert old["state"] == "superseded"
+    listed = (await client.get(f"/units/{unit_id}/dossiers", headers=tenant.headers)).json()
+    assert [d["version"] for d in listed["dossiers"]] == [2, 1]
+
+
+async def test_an_activation_left_24_hours_expires_and_a_new_code_completes_it(
+    client: Client, tenant: TenantHandle, test_pki: Pki, mail: MailCatcher, clock: ShiftedClock
+) -> None:
+    unit_id = await _signed_unit(client, tenant, test_pki)
+    created = await _create(client, tenant, unit_id, "register-unit-code")
+    waiting = await _until(client, tenant, created["id"], "awaiting_activation")
+    old_code = await asyncio.to_thread(mail.activation_code, UNIT_EMAIL, waiting["receipt_id"])
+    clock.advance(dt.timedelta(hours=24, minutes=1))
+    expired = await _until(client, tenant, created["id"], "activation_expired")
+    assert "24 giờ" in expired["history"][-1]["reason"]
+    too_late = await client.post(
+        f"/dossiers/{created['id']}/activation", json={"code": old_code}, headers=tenant.headers
+    )
+    assert (too_late.status_code, too_late.json()["code"]) == (410, "activation_code_expired")
+
+    corrected = "hanhchinh@songhong.vn"
+    renewed = await client.post(
+        f"/dossiers/{created['id']}/activation-code",
+        json={"email": corrected},
+        headers=tenant.headers,
+    )
+    assert renewed.status_code == 200, renewed.text
+    assert renewed.json()["state"] == "awaiting_activation"
+    assert renewed.json()["activation"]["sent_to"] == "h***@songhong.vn"
+    done = await _activate(client, tenant, mail, renewed.json(), to=corrected)
+    assert done["state"] == "with_officer"
+
+
+async def test_five_wrong_codes_lock_and_a_new_code_unlocks(
+    client: Client, tenant: TenantHandle, test_pki: Pki, mail: MailCatcher
+) -> None:
+    unit_id = await _signed_unit(client, tenant, test_pki)
+    created = await _create(client, tenant, unit_id, "register-unit-code")
+    waiting = await _until(client, tenant, created["id"], "awaiting_activation")
+    right = await asyncio.to_thread(mail.activation_code, UNIT_EMAIL, waiting["receipt_id"])
+    wrong = f"{(int(right) + 1) % 10**6:06d}"
+    codes = []
+    for _ in range(5):
+        answer = await client.post(
+            f"/dossiers/{created['id']}/activation", json={"code": wrong}, headers=tenant.headers
+        )
+        codes.append((answer.status_code, answer.json()["code"]))
+    assert codes[:4] == [(422, "activation_code_wrong")] * 4
+    assert codes[4] == (423, "activation_locked")
+    still_locked = await client.post(
+        f"/dossiers/{created['id']}/activation", json={"code": right}, headers=tenant.headers
+    )
+    assert still_locked.status_code in (409, 423)
+    renewed = await client.post(
+        f"/dossiers/{created['id']}/activation-code", json={}, headers=tenant.headers
+    )
+    assert renewed.status_code == 200, renewed.text
+    await asyncio.sleep(0.2)
+    assert (await _activate(client, tenant, mail, renewed.json()))["state"] == "with_officer"
+
+
+async def test_dropped_first_responses_still_make_one_dossier_each(
+    client: Client, tenant: TenantHandle, test_pki: Pki, sandbox: Sandbox
+) -> None:
+    sandbox.call("POST", "/test/faults", json={"drop_first_response": True})
+    unit_id = await _signed_unit(client, tenant, test_pki)
+    created = await _create(client, tenant, unit_id, "register-unit-code")
+    await _until(client, tenant, created["id"], "awaiting_activation")
+    deliveries = sandbox.call("GET", "/test/deliveries")
+    assert len(deliveries) == 1
+    assert next(iter(deliveries.values())) == 2  # delivered twice, one dossier
+
+
+async def test_activating_another_tenants_dossier_is_a_404(
+    client: Client, make_tenant: Any, test_pki: Pki
+) -> None:
+    owner, intruder = await make_tenant(), await make_tenant()
+    unit_id = await _signed_unit(client, owner, test_pki)
+    created = await _create(client, owner, unit_id, "register-unit-code")
+    answer = await client.post(
+        f"/dossiers/{created['id']}/activation", json={"code": "123456"}, headers=intruder.headers
+    )
+    assert answer.status_code == 404
+    unknown = await client.get(f"/dossiers/{uuid.uuid4()}", headers=owner.headers)
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "dossier_not_found")
