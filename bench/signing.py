@@ -26,12 +26,12 @@ from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 
+from ebhxh.demo import pki, softhsm
 from ebhxh.documents.forms import FormKind, FormRequest, UnitParticulars
 from ebhxh.documents.render import render_form
 from ebhxh.signing import pades
 from ebhxh.signing.trust import TrustStore
 from ebhxh.signing.validation import validate_signed_pdf
-from tests import pki, softhsm
 
 TAX_CODE = "0100109106"
 TOKEN, PIN = "bench-token", "13579"
@@ -53,7 +53,7 @@ def _request() -> FormRequest:
 
 async def main(documents: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="ebhxh-bench-"))
-    ca = pki.TestCA()
+    ca = pki.LocalCA()
     softhsm.configure(folder / "hsm")
     softhsm.init_token(TOKEN, PIN)
     subject = pki.name("CÔNG TY CỔ PHẦN SÔNG HỒNG", f"MST:{TAX_CODE}")

@@ -93,10 +93,10 @@ class Pki:
     TAX_CODE = "0100109106"
 
     def __init__(self, folder: Path) -> None:
-        from tests import pki, softhsm
+        from ebhxh.demo import pki, softhsm
 
-        self.ca = pki.TestCA()
-        self.stranger_ca = pki.TestCA("Untrusted CA")
+        self.ca = pki.LocalCA()
+        self.stranger_ca = pki.LocalCA("Untrusted CA")
         softhsm.configure(folder / "hsm")
         softhsm.init_token(self.TOKEN, self.PIN)
         self.organisation = softhsm.add_key_and_certificate(
@@ -118,7 +118,7 @@ class Pki:
 
 @pytest.fixture(scope="session")
 def test_pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    from tests import softhsm
+    from ebhxh.demo import softhsm
 
     if not softhsm.available():
         pytest.fail("SoftHSM2 is not installed: run `make test` (scripts/test installs it)")

@@ -145,3 +145,11 @@ def test_a_bad_setting_is_named(pg_url: str) -> None:
     result = run_cli("plugins", env={"EBHXH_PORT": "eighty"})
     assert result.returncode == 1
     assert "EBHXH_PORT: Expected `int`, got `str`" in result.stderr
+
+
+def test_the_demo_runs_to_the_end(tmp_path: Path) -> None:
+    result = run_cli("demo", env={"EBHXH_DATA_DIR": str(tmp_path)}, timeout=240)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[11] Xong: đơn vị" in result.stdout
+    assert "is active." in result.stdout
+    assert "mã kích hoạt" in result.stdout

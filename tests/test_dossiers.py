@@ -17,20 +17,21 @@ from litestar.testing import AsyncTestClient
 
 from ebhxh.app import create_app
 from ebhxh.clock import ShiftedClock
+from ebhxh.demo.threaded import ThreadedServer, free_port
 from ebhxh.settings import Settings
 from ebhxh.signing.certificates import summarise
 from ebhxh.vss_sandbox.app import create_sandbox_app
+from ebhxh.vss_sandbox.inbox import MailCatcher, activation_code
 from ebhxh.vss_sandbox.settings import SandboxSettings
 from tests.conftest import HANOI_TREE, HQ_DECLARATION, Pki, TenantHandle
-from tests.servers import MailCatcher, ThreadedServer
 
 Client = AsyncTestClient[Litestar]
 UNIT_EMAIL = "nhansu@songhong.vn"
 
 
 @pytest.fixture(scope="module")
-def mail() -> Iterator[MailCatcher]:
-    catcher = MailCatcher()
+def mail(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailCatcher]:
+    catcher = MailCatcher(tmp_path_factory.mktemp("maildir"), port=free_port())
     catcher.start()
     yield catcher
     catcher.stop()
@@ -137,7 +138,7 @@ async def _create(client: Client, tenant: TenantHandle, unit_id: str, kind: str)
 async def _activate(
     client: Client, tenant: TenantHandle, mail: MailCatcher, dossier: Any, to: str = UNIT_EMAIL
 ) -> Any:
-    code = await asyncio.to_thread(mail.activation_code, to, dossier["receipt_id"])
+    code = await asyncio.to_thread(activation_code, mail.folder, to, dossier["receipt_id"])
     activated = await client.post(
         f"/dossiers/{dossier['id']}/activation", json={"code": code}, headers=tenant.headers
     )
@@ -145,6 +146,7 @@ async def _activate(
     return activated.json()
 
 
+@pytest.mark.sqlite
 async def test_a_first_time_hanoi_company_reaches_service_active(
     client: Client, tenant: TenantHandle, test_pki: Pki, sandbox: Sandbox, mail: MailCatcher
 ) -> None:
@@ -188,6 +190,7 @@ async def test_a_first_time_hanoi_company_reaches_service_active(
     assert sandbox.call("GET", "/test/deliveries")  # the sandbox saw the dossiers
 
 
+@pytest.mark.sqlite
 async def test_a_company_with_a_code_registers_the_service(
     client: Client, tenant: TenantHandle, test_pki: Pki, sandbox: Sandbox, mail: MailCatcher
 ) -> None:
@@ -240,7 +243,9 @@ async def test_an_activation_left_24_hours_expires_and_a_new_code_completes_it(
     unit_id = await _signed_unit(client, tenant, test_pki)
     created = await _create(client, tenant, unit_id, "register-unit-code")
     waiting = await _until(client, tenant, created["id"], "awaiting_activation")
-    old_code = await asyncio.to_thread(mail.activation_code, UNIT_EMAIL, waiting["receipt_id"])
+    old_code = await asyncio.to_thread(
+        activation_code, mail.folder, UNIT_EMAIL, waiting["receipt_id"]
+    )
     clock.advance(dt.timedelta(hours=24, minutes=1))
     expired = await _until(client, tenant, created["id"], "activation_expired")
     assert "24 giờ" in expired["history"][-1]["reason"]
@@ -268,7 +273,7 @@ async def test_five_wrong_codes_lock_and_a_new_code_unlocks(
     unit_id = await _signed_unit(client, tenant, test_pki)
     created = await _create(client, tenant, unit_id, "register-unit-code")
     waiting = await _until(client, tenant, created["id"], "awaiting_activation")
-    right = await asyncio.to_thread(mail.activation_code, UNIT_EMAIL, waiting["receipt_id"])
+    right = await asyncio.to_thread(activation_code, mail.folder, UNIT_EMAIL, waiting["receipt_id"])
     wrong = f"{(int(right) + 1) % 10**6:06d}"
     codes = []
     for _ in range(5):

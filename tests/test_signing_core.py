@@ -12,6 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from ebhxh.demo import pki
 from ebhxh.documents.forms import FormKind, FormRequest, UnitParticulars
 from ebhxh.documents.render import render_form
 from ebhxh.errors import ErrorCode, ProblemError
@@ -19,7 +20,6 @@ from ebhxh.signing import pades
 from ebhxh.signing.certificates import check_certificate, summarise
 from ebhxh.signing.trust import TrustStore
 from ebhxh.signing.validation import validate_signed_pdf
-from tests import pki
 
 TAX_CODE = "0100109106"
 NOW = dt.datetime.now(dt.UTC)
@@ -27,8 +27,8 @@ NOW = dt.datetime.now(dt.UTC)
 
 class World:
     def __init__(self, folder: Path) -> None:
-        self.ca = pki.TestCA()
-        self.stranger = pki.TestCA("Untrusted CA")
+        self.ca = pki.LocalCA()
+        self.stranger = pki.LocalCA("Untrusted CA")
         self.key = pki.new_key()
         public = self.key.public_key()
         org = pki.name("CÔNG TY CỔ PHẦN SÔNG HỒNG", f"MST:{TAX_CODE}")

@@ -18,6 +18,7 @@ from litestar.testing import AsyncTestClient
 from ebhxh.app import create_app
 from ebhxh.auth.principal import Principal
 from ebhxh.clock import FixedClock
+from ebhxh.demo import pki
 from ebhxh.errors import ProblemError
 from ebhxh.plugins import hookimpl
 from ebhxh.plugins.manager import load_plugins
@@ -27,7 +28,6 @@ from ebhxh.signing.contract import SignatureOutcome, SignaturePending, Signature
 from ebhxh.signing.service import SigningService
 from ebhxh.signing.tables import SigningRequest
 from ebhxh.tenancy.tables import Role
-from tests import pki
 from tests.conftest import HANOI_TREE, HQ_DECLARATION, Pki, TenantHandle, in_app
 
 Client = AsyncTestClient[Litestar]

@@ -6,8 +6,10 @@ import click
 
 from ebhxh import __version__
 from ebhxh.cli.common import load_settings
+from ebhxh.cli.demo import demo
 from ebhxh.cli.migrate import migrate
 from ebhxh.cli.plugins import plugins
+from ebhxh.cli.sandbox import sandbox
 from ebhxh.cli.serve import serve
 from ebhxh.cli.settings import settings
 from ebhxh.cli.tenants import tenants
@@ -23,5 +25,5 @@ def main() -> None:
     configure_logging(settings.log_level, settings.log_json)
 
 
-for command in (serve, worker, migrate, plugins, tenants, settings):
+for command in (serve, worker, migrate, plugins, tenants, settings, sandbox, demo):
     main.add_command(command)

@@ -7,13 +7,16 @@ a demo tenant and prints its admin token, so a newcomer can use the docs page at
 from __future__ import annotations
 
 import click
+import msgspec
 import uvicorn
 
 from ebhxh.app import create_app
 from ebhxh.cli.common import load_settings, run, with_database
+from ebhxh.cli.sandbox import mail_folder
 from ebhxh.db.migrate import migrate_forwards
 from ebhxh.settings import Settings
 from ebhxh.tenancy.bootstrap import CreatedTenant, create_tenant, tenant_count
+from ebhxh.vss_sandbox.inbox import MailCatcher
 
 DEMO_SLUG = "demo"
 
@@ -58,5 +61,21 @@ def serve(host: str | None, port: int | None, no_worker: bool, migrate: bool | N
     bind_host = host or settings.host
     bind_port = port or settings.port
     click.echo(f"eBHXH on http://{bind_host}:{bind_port}  (docs: /docs)")
+    settings = msgspec.structs.replace(settings, host=bind_host, port=bind_port)
     app = create_app(settings, with_worker=not no_worker, configure_logs=False)
-    uvicorn.run(app, host=bind_host, port=bind_port, log_config=None, access_log=False)
+    catcher = None
+    if settings.vss_url is None:  # the mounted sandbox mails through our own catcher
+        catcher = MailCatcher(
+            mail_folder(settings.data_path), settings.smtp_host, settings.smtp_port
+        )
+        try:
+            catcher.start()
+            click.echo("Caught mail (activation codes): `ebhxh sandbox inbox`")
+        except (OSError, RuntimeError) as exc:
+            click.echo(f"Note: SMTP port {settings.smtp_port} is busy ({exc}); mail goes there.")
+            catcher = None
+    try:
+        uvicorn.run(app, host=bind_host, port=bind_port, log_config=None, access_log=False)
+    finally:
+        if catcher is not None:
+            catcher.stop()

@@ -67,3 +67,4 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
     root.setLevel(level.upper())
     # httpx logs every request URL at INFO; URLs may carry one-time codes.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd: a line per SMTP step

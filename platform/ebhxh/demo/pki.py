@@ -54,10 +54,10 @@ def name(common_name: str, uid: str | None = None) -> x509.Name:
     return x509.Name(attributes)
 
 
-class TestCA:
+class LocalCA:
     """A self-signed CA that issues end-entity certificates and a CRL."""
 
-    def __init__(self, common_name: str = "eBHXH Test CA") -> None:
+    def __init__(self, common_name: str = "eBHXH Local CA") -> None:
         self.key = new_key()
         self.name = name(common_name)
         self.certificate = (
