@@ -107,6 +107,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             ),
         ),
     ] = 8025
+    outbox_lease_seconds: Annotated[
+        int,
+        msgspec.Meta(
+            ge=1,
+            le=3600,
+            description=(
+                "How long a worker holds a piece of VSS work before the reconciliation may "
+                "hand it to another worker (a worker killed mid-job loses it this long)."
+            ),
+        ),
+    ] = 60
     bootstrap_demo_tenant: Annotated[
         bool | None,
         msgspec.Meta(

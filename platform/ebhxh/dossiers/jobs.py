@@ -23,7 +23,9 @@ def outbox_job_id(outbox_id: object, attempts: int) -> str:
 
 async def run_outbox(ctx: dict[str, Any], outbox_id: str) -> str:
     """Do one outbox row's work (idempotent: a second run finds it done or claimed)."""
-    result = await run_outbox_job(uuid.UUID(outbox_id), ctx["clock"].now(), ctx["dossier_services"])
+    result = await run_outbox_job(
+        uuid.UUID(outbox_id), ctx["clock"].now(), ctx["dossier_services"], ctx["outbox_lease"]
+    )
     log.info("outbox_ran", outbox_id=outbox_id, result=result)
     return result
 

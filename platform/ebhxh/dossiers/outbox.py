@@ -48,14 +48,19 @@ async def due_jobs(now: dt.datetime, limit: int = 500) -> list[dict[str, Any]]:
     return rows
 
 
-async def run_outbox_job(outbox_id: uuid.UUID, now: dt.datetime, services: ServiceFactory) -> str:
+async def run_outbox_job(
+    outbox_id: uuid.UUID,
+    now: dt.datetime,
+    services: ServiceFactory,
+    lease: dt.timedelta = LEASE,
+) -> str:
     """Do one outbox row's work; returns what happened (for logs and tests)."""
     row = await OutboxJob.select().where(OutboxJob.id == outbox_id).first()
     if row is None or row["done_at"] is not None:
         return "done-already"
     claimed = (
         await OutboxJob.update(
-            {OutboxJob.due_at: now + LEASE, OutboxJob.attempts: OutboxJob.attempts + 1}
+            {OutboxJob.due_at: now + lease, OutboxJob.attempts: OutboxJob.attempts + 1}
         )
         .where(OutboxJob.id == outbox_id, OutboxJob.done_at.is_null(), OutboxJob.due_at <= now)
         .returning(OutboxJob.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -31,6 +32,7 @@ def build_worker(
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["worker_id"] = this_worker_id()
         ctx["clock"] = runtime.clock
+        ctx["outbox_lease"] = dt.timedelta(seconds=runtime.settings.outbox_lease_seconds)
         enqueue = enqueuer(ctx["redis"])
         ctx["dossier_services"] = lambda scope: runtime.dossiers(scope, enqueue)
         ctx["heartbeat"] = asyncio.create_task(beat_forever(ctx["redis"], ctx["worker_id"]))

@@ -1,0 +1,154 @@
+"""A worker killed with SIGKILL in the middle of a submission, while the sandbox also loses
+every first response: the work is picked up again and VSS still has exactly one dossier.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from ebhxh.app import create_app
+from ebhxh.demo.threaded import ThreadedServer, free_port
+from ebhxh.dossiers.tables import OutboxJob
+from ebhxh.settings import Settings
+from ebhxh.signing.certificates import summarise
+from ebhxh.vss_sandbox.app import create_sandbox_app
+from ebhxh.vss_sandbox.inbox import MailCatcher
+from ebhxh.vss_sandbox.settings import SandboxSettings
+from tests.conftest import HANOI_TREE, HQ_DECLARATION, Pki, TenantHandle, in_app
+
+Client = AsyncTestClient[Litestar]
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, test_pki: Pki) -> Iterator[str]:
+    mail = MailCatcher(tmp_path / "mail", port=free_port())
+    mail.start()
+    server = ThreadedServer(
+        create_sandbox_app(
+            SandboxSettings(
+                database_path=str(tmp_path / "vss.sqlite3"),
+                smtp_port=mail.port,
+                trust_store_dir=str(test_pki.trust_dir),
+            )
+        )
+    )
+    server.start()
+    yield server.url
+    server.stop()
+    mail.stop()
+
+
+@pytest.fixture
+def crash_settings(settings: Settings, sandbox: str) -> Settings:
+    return msgspec.structs.replace(
+        settings,
+        vss_url=sandbox,
+        queue_name=f"ebhxh-crash-{uuid.uuid4().hex[:8]}:queue",
+        outbox_lease_seconds=2,
+    )
+
+
+@pytest.fixture
+async def client(crash_settings: Settings) -> AsyncIterator[Client]:
+    app = create_app(crash_settings, configure_logs=False)  # no worker in this process
+    async with AsyncTestClient(app=app, timeout=30) as test_client:
+        yield test_client
+
+
+def _worker(settings: Settings) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EBHXH_")}
+    for field in msgspec.structs.fields(Settings):
+        value = getattr(settings, field.name)
+        if value is None or value == ():
+            continue
+        text = ",".join(value) if isinstance(value, tuple) else str(value)
+        env[f"EBHXH_{field.name.upper()}"] = text
+    return subprocess.Popen(
+        [sys.executable, "-m", "ebhxh.cli", "worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def _attempts(client: Client, dossier_id: str) -> int:
+    async def read() -> int:
+        row = (
+            await OutboxJob.select(OutboxJob.attempts)
+            .where(OutboxJob.dossier == uuid.UUID(dossier_id))
+            .first()
+        )
+        return int(row["attempts"]) if row else 0
+
+    return int(in_app(client, read))
+
+
+async def test_a_worker_killed_mid_submission_loses_nothing_and_duplicates_nothing(
+    client: Client, tenant: TenantHandle, test_pki: Pki, sandbox: str, crash_settings: Settings
+) -> None:
+    vss = httpx.AsyncClient(base_url=sandbox, timeout=10)
+    await vss.post("/test/faults", json={"latency_ms": 1500, "drop_first_response": True})
+    await client.put("/organisation", json=HANOI_TREE, headers=tenant.headers)
+    body: dict[str, Any] = {**HQ_DECLARATION, "particulars": {"email": "nhansu@songhong.vn"}}
+    unit_id = (await client.post("/units", json=body, headers=tenant.headers)).json()["id"]
+    await client.put(
+        f"/units/{unit_id}/signature",
+        json={
+            "signer_type": "hsm",
+            "settings": {"token_label": test_pki.TOKEN},
+            "secrets": {"pin": test_pki.PIN},
+            "certificate_sha256": summarise(test_pki.organisation).sha256,
+        },
+        headers=tenant.headers,
+    )
+    first = _worker(crash_settings)
+    try:
+        created = await client.post(
+            f"/units/{unit_id}/dossiers",
+            json={"kind": "register-unit-code"},
+            headers=tenant.headers,
+        )
+        assert created.status_code == 201, created.text
+        dossier_id = created.json()["id"]
+        for _ in range(300):  # the worker claims the work, then VSS takes 1.5 s to answer
+            if await _attempts(client, dossier_id) >= 1:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        first.send_signal(signal.SIGKILL)  # mid-submission: VSS has it, we never hear back
+        first.wait(timeout=10)
+        await vss.post("/test/faults", json={"drop_first_response": True})
+    finally:
+        if first.poll() is None:
+            first.kill()
+    second = _worker(crash_settings)
+    try:
+        state = None
+        for _ in range(600):
+            state = (await client.get(f"/dossiers/{dossier_id}", headers=tenant.headers)).json()
+            if state["state"] == "awaiting_activation":
+                break
+            await asyncio.sleep(0.05)
+        assert state is not None and state["state"] == "awaiting_activation", state
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(timeout=30)
+    deliveries = (await vss.get("/test/deliveries")).json()
+    await vss.aclose()
+    assert len(deliveries) == 1, deliveries  # exactly one dossier at VSS
+    assert next(iter(deliveries.values())) >= 2  # delivered again after the crash
+    assert await _attempts(client, dossier_id) >= 2
