@@ -256,3 +256,38 @@ HQ_DECLARATION = {
     "first_time_participant": True,
 }
 """The head office of `HANOI_TREE` declared as a first-time Hà Nội unit."""
+
+
+async def set_up_hsm_signature(
+    client: AsyncTestClient[Litestar], tenant: TenantHandle, test_pki: Pki, unit_id: str
+) -> Any:
+    """PUT the unit's signature: the HSM signer on the test token, its organisation cert."""
+    from ebhxh.signing.certificates import summarise
+
+    return await client.put(
+        f"/units/{unit_id}/signature",
+        json={
+            "signer_type": "hsm",
+            "settings": {"token_label": test_pki.TOKEN},
+            "secrets": {"pin": test_pki.PIN},
+            "certificate_sha256": summarise(test_pki.organisation).sha256,
+        },
+        headers=tenant.headers,
+    )
+
+
+UNIT_EMAIL = "nhansu@songhong.vn"
+
+
+async def signed_unit(
+    client: AsyncTestClient[Litestar], tenant: TenantHandle, test_pki: Pki, **declaration: Any
+) -> str:
+    """The head office of `HANOI_TREE` declared (with an email) and its HSM signature set up."""
+    await client.put("/organisation", json=HANOI_TREE, headers=tenant.headers)
+    body = {**HQ_DECLARATION, "particulars": {"email": UNIT_EMAIL}, **declaration}
+    declared = await client.post("/units", json=body, headers=tenant.headers)
+    assert declared.status_code == 201, declared.text
+    unit_id = str(declared.json()["id"])
+    setup = await set_up_hsm_signature(client, tenant, test_pki, unit_id)
+    assert setup.status_code == 200, setup.text
+    return unit_id

@@ -19,14 +19,12 @@ from ebhxh.app import create_app
 from ebhxh.clock import ShiftedClock
 from ebhxh.demo.threaded import ThreadedServer, free_port
 from ebhxh.settings import Settings
-from ebhxh.signing.certificates import summarise
 from ebhxh.vss_sandbox.app import create_sandbox_app
-from ebhxh.vss_sandbox.inbox import MailCatcher, activation_code
+from ebhxh.vss_sandbox.inbox import MailCatcher, activation_code, read_inbox
 from ebhxh.vss_sandbox.settings import SandboxSettings
-from tests.conftest import HANOI_TREE, HQ_DECLARATION, Pki, TenantHandle
+from tests.conftest import UNIT_EMAIL, Pki, TenantHandle, signed_unit
 
 Client = AsyncTestClient[Litestar]
-UNIT_EMAIL = "nhansu@songhong.vn"
 
 
 @pytest.fixture(scope="module")
@@ -76,10 +74,10 @@ def sandbox(
 
 @pytest.fixture
 async def client(
-    settings: Settings, sandbox: Sandbox, clock: ShiftedClock
+    settings: Settings, sandbox: Sandbox, clock: ShiftedClock, mail: MailCatcher
 ) -> AsyncIterator[Client]:
     app = create_app(
-        Settings(**{**_fields(settings), "vss_url": sandbox.url}),
+        Settings(**{**_fields(settings), "vss_url": sandbox.url, "smtp_port": mail.port}),
         clock=clock,
         with_worker=True,
         configure_logs=False,
@@ -94,28 +92,6 @@ def _fields(settings: Settings) -> dict[str, Any]:
     return msgspec.structs.asdict(settings)
 
 
-async def _signed_unit(
-    client: Client, tenant: TenantHandle, test_pki: Pki, **declaration: Any
-) -> str:
-    await client.put("/organisation", json=HANOI_TREE, headers=tenant.headers)
-    body = {**HQ_DECLARATION, "particulars": {"email": UNIT_EMAIL}, **declaration}
-    declared = await client.post("/units", json=body, headers=tenant.headers)
-    assert declared.status_code == 201, declared.text
-    unit_id = str(declared.json()["id"])
-    setup = await client.put(
-        f"/units/{unit_id}/signature",
-        json={
-            "signer_type": "hsm",
-            "settings": {"token_label": test_pki.TOKEN},
-            "secrets": {"pin": test_pki.PIN},
-            "certificate_sha256": summarise(test_pki.organisation).sha256,
-        },
-        headers=tenant.headers,
-    )
-    assert setup.status_code == 200, setup.text
-    return unit_id
-
-
 async def _until(client: Client, tenant: TenantHandle, dossier_id: str, state: str) -> Any:
     """Poll the dossier until the worker brings it to `state` (bounded: 30 s)."""
     deadline = asyncio.get_running_loop().time() + 30
@@ -125,6 +101,17 @@ async def _until(client: Client, tenant: TenantHandle, dossier_id: str, state: s
             return dossier
         assert asyncio.get_running_loop().time() < deadline, dossier
         await asyncio.sleep(0.1)
+
+
+async def _notified(mail: MailCatcher, tenant: TenantHandle, subject_part: str) -> Any:
+    """The notification to the tenant's admin whose subject has `subject_part` (waits)."""
+    admin = tenant.created.slug
+    for _ in range(200):
+        for message in read_inbox(mail.folder):
+            if f"admin@{admin}.example" in message["To"] and subject_part in message["Subject"]:
+                return message
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no notification '{subject_part}' to the admin of {admin}")
 
 
 async def _create(client: Client, tenant: TenantHandle, unit_id: str, kind: str) -> Any:
@@ -150,7 +137,7 @@ async def _activate(
 async def test_a_first_time_hanoi_company_reaches_service_active(
     client: Client, tenant: TenantHandle, test_pki: Pki, sandbox: Sandbox, mail: MailCatcher
 ) -> None:
-    unit_id = await _signed_unit(client, tenant, test_pki)
+    unit_id = await signed_unit(client, tenant, test_pki)
     created = await _create(client, tenant, unit_id, "register-unit-code")
     assert created["state"] in ("submitting", "awaiting_activation")
     waiting = await _until(client, tenant, created["id"], "awaiting_activation")
@@ -163,6 +150,8 @@ async def test_a_first_time_hanoi_company_reaches_service_active(
     approved = await _until(client, tenant, created["id"], "approved")
     unit_code = approved["issued_unit_code"]
     assert unit_code and len(unit_code) == 7 and unit_code.isupper()
+    notice = await _notified(mail, tenant, "đã được duyệt")
+    assert f"cấp mã đơn vị {unit_code}" in notice.get_content()
 
     change = await client.put(
         f"/units/{unit_id}/unit-code", json={"unit_code": unit_code}, headers=tenant.headers
@@ -199,7 +188,7 @@ async def test_a_company_with_a_code_registers_the_service(
         "/test/units",
         json={"tax_code": "0100109106", "unit_code": "TZH490L", "provider": None},
     )
-    unit_id = await _signed_unit(
+    unit_id = await signed_unit(
         client, tenant, test_pki, first_time_participant=False, unit_code="TZH490L"
     )
     lookup = (await client.get(f"/units/{unit_id}/vss-record", headers=tenant.headers)).json()
@@ -216,13 +205,15 @@ async def test_a_company_with_a_code_registers_the_service(
 async def test_rejection_then_re_registration_then_approval(
     client: Client, tenant: TenantHandle, test_pki: Pki, sandbox: Sandbox, mail: MailCatcher
 ) -> None:
-    unit_id = await _signed_unit(client, tenant, test_pki)
+    unit_id = await signed_unit(client, tenant, test_pki)
     first = await _create(client, tenant, unit_id, "register-unit-code")
     waiting = await _until(client, tenant, first["id"], "awaiting_activation")
     await _activate(client, tenant, mail, waiting)
     sandbox.reject(waiting["receipt_id"], "Tên đơn vị không khớp giấy phép kinh doanh")
     rejected = await _until(client, tenant, first["id"], "rejected")
     assert rejected["reason"] == "Tên đơn vị không khớp giấy phép kinh doanh"
+    notice = await _notified(mail, tenant, "bị từ chối")
+    assert "Lý do: Tên đơn vị không khớp giấy phép kinh doanh" in notice.get_content()
 
     second = await client.post(f"/dossiers/{first['id']}/re-registration", headers=tenant.headers)
     assert second.status_code == 201, second.text
@@ -240,15 +231,19 @@ async def test_rejection_then_re_registration_then_approval(
 async def test_an_activation_left_24_hours_expires_and_a_new_code_completes_it(
     client: Client, tenant: TenantHandle, test_pki: Pki, mail: MailCatcher, clock: ShiftedClock
 ) -> None:
-    unit_id = await _signed_unit(client, tenant, test_pki)
+    unit_id = await signed_unit(client, tenant, test_pki)
     created = await _create(client, tenant, unit_id, "register-unit-code")
     waiting = await _until(client, tenant, created["id"], "awaiting_activation")
     old_code = await asyncio.to_thread(
         activation_code, mail.folder, UNIT_EMAIL, waiting["receipt_id"]
     )
-    clock.advance(dt.timedelta(hours=24, minutes=1))
+    clock.advance(dt.timedelta(hours=22, minutes=1))
+    reminder = await _notified(mail, tenant, "sắp hết hạn")
+    assert "trước thời điểm đó" in reminder.get_content()
+    clock.advance(dt.timedelta(hours=2))
     expired = await _until(client, tenant, created["id"], "activation_expired")
     assert "24 giờ" in expired["history"][-1]["reason"]
+    await _notified(mail, tenant, "đã hết hạn")
     too_late = await client.post(
         f"/dossiers/{created['id']}/activation", json={"code": old_code}, headers=tenant.headers
     )
@@ -270,7 +265,7 @@ async def test_an_activation_left_24_hours_expires_and_a_new_code_completes_it(
 async def test_five_wrong_codes_lock_and_a_new_code_unlocks(
     client: Client, tenant: TenantHandle, test_pki: Pki, mail: MailCatcher
 ) -> None:
-    unit_id = await _signed_unit(client, tenant, test_pki)
+    unit_id = await signed_unit(client, tenant, test_pki)
     created = await _create(client, tenant, unit_id, "register-unit-code")
     waiting = await _until(client, tenant, created["id"], "awaiting_activation")
     right = await asyncio.to_thread(activation_code, mail.folder, UNIT_EMAIL, waiting["receipt_id"])
@@ -299,7 +294,7 @@ async def test_dropped_first_responses_still_make_one_dossier_each(
     client: Client, tenant: TenantHandle, test_pki: Pki, sandbox: Sandbox
 ) -> None:
     sandbox.call("POST", "/test/faults", json={"drop_first_response": True})
-    unit_id = await _signed_unit(client, tenant, test_pki)
+    unit_id = await signed_unit(client, tenant, test_pki)
     created = await _create(client, tenant, unit_id, "register-unit-code")
     await _until(client, tenant, created["id"], "awaiting_activation")
     deliveries = sandbox.call("GET", "/test/deliveries")
@@ -311,7 +306,7 @@ async def test_activating_another_tenants_dossier_is_a_404(
     client: Client, make_tenant: Any, test_pki: Pki
 ) -> None:
     owner, intruder = await make_tenant(), await make_tenant()
-    unit_id = await _signed_unit(client, owner, test_pki)
+    unit_id = await signed_unit(client, owner, test_pki)
     created = await _create(client, owner, unit_id, "register-unit-code")
     answer = await client.post(
         f"/dossiers/{created['id']}/activation", json={"code": "123456"}, headers=intruder.headers
@@ -319,3 +314,21 @@ async def test_activating_another_tenants_dossier_is_a_404(
     assert answer.status_code == 404
     unknown = await client.get(f"/dossiers/{uuid.uuid4()}", headers=owner.headers)
     assert (unknown.status_code, unknown.json()["code"]) == (404, "dossier_not_found")
+
+
+async def test_while_vss_errors_the_dossier_waits_visibly_then_completes(
+    client: Client, tenant: TenantHandle, test_pki: Pki, sandbox: Sandbox
+) -> None:
+    sandbox.call("POST", "/test/faults", json={"error_rate": 1.0})
+    unit_id = await signed_unit(client, tenant, test_pki)
+    created = await _create(client, tenant, unit_id, "register-unit-code")
+    for _ in range(300):
+        dossier = (await client.get(f"/dossiers/{created['id']}", headers=tenant.headers)).json()
+        if "không phản hồi" in (dossier["waiting_for"] or ""):
+            break
+        await asyncio.sleep(0.1)
+    assert dossier["state"] == "submitting"
+    assert "cổng BHXH không phản hồi; thử lại lúc" in dossier["waiting_for"]
+    sandbox.call("POST", "/test/faults", json={})
+    await _until(client, tenant, created["id"], "awaiting_activation")
+    assert len(sandbox.call("GET", "/test/deliveries")) == 1

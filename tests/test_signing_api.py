@@ -22,7 +22,14 @@ from ebhxh.signing.certificates import summarise
 from ebhxh.signing.tables import SignatureSetup
 from ebhxh.signing.trust import TrustStore
 from ebhxh.signing.validation import validate_signed_pdf
-from tests.conftest import HANOI_TREE, HQ_DECLARATION, Pki, TenantHandle, in_app
+from tests.conftest import (
+    HANOI_TREE,
+    HQ_DECLARATION,
+    Pki,
+    TenantHandle,
+    in_app,
+    set_up_hsm_signature,
+)
 
 Client = AsyncTestClient[Litestar]
 PARTICULARS = {
@@ -57,14 +64,6 @@ async def _unit(client: Client, tenant: TenantHandle) -> str:
     return str(declared.json()["id"])
 
 
-async def _set_up(client: Client, tenant: TenantHandle, test_pki: Pki, unit_id: str) -> Any:
-    return await client.put(
-        f"/units/{unit_id}/signature",
-        json={**_access(test_pki), "certificate_sha256": summarise(test_pki.organisation).sha256},
-        headers=tenant.headers,
-    )
-
-
 async def test_signer_types_list_the_hsm_plugin(client: Client, tenant: TenantHandle) -> None:
     listed = (await client.get("/signer-types", headers=tenant.headers)).json()
     assert {"name": "hsm", "label": "HSM của doanh nghiệp (PKCS#11)", "secret_names": ["pin"]} in (
@@ -93,7 +92,7 @@ async def test_a_tk3_ts_is_signed_in_the_hsm_and_validates_everywhere(
     client: Client, tenant: TenantHandle, test_pki: Pki, tmp_path: Path
 ) -> None:
     unit_id = await _unit(client, tenant)
-    setup = await _set_up(client, tenant, test_pki, unit_id)
+    setup = await set_up_hsm_signature(client, tenant, test_pki, unit_id)
     assert setup.status_code == 200, setup.text
     assert setup.json()["secrets_set"] == ["pin"]
     assert test_pki.PIN not in setup.text
@@ -186,7 +185,7 @@ async def test_a_wrong_pin_is_refused_and_leaves_nothing_signed(
     assert refused.status_code == 422
     assert (refused.json()["code"], refused.json()["field"]) == ("hsm_pin_incorrect", "signer")
     # Correct the PIN: a new request signs; the failed one stays failed, unsigned.
-    assert (await _set_up(client, tenant, test_pki, unit_id)).status_code == 200
+    assert (await set_up_hsm_signature(client, tenant, test_pki, unit_id)).status_code == 200
     again = await client.post(
         f"/units/{unit_id}/signing-requests", json={"form": "tk3-ts"}, headers=tenant.headers
     )
@@ -244,7 +243,7 @@ async def test_the_pin_is_encrypted_at_rest(
     client: Client, tenant: TenantHandle, test_pki: Pki
 ) -> None:
     unit_id = await _unit(client, tenant)
-    await _set_up(client, tenant, test_pki, unit_id)
+    await set_up_hsm_signature(client, tenant, test_pki, unit_id)
 
     async def stored() -> bytes:
         row = await SignatureSetup.select(SignatureSetup.secrets_ciphertext).first()

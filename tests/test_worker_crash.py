@@ -12,7 +12,6 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import msgspec
@@ -24,11 +23,10 @@ from ebhxh.app import create_app
 from ebhxh.demo.threaded import ThreadedServer, free_port
 from ebhxh.dossiers.tables import OutboxJob
 from ebhxh.settings import Settings
-from ebhxh.signing.certificates import summarise
 from ebhxh.vss_sandbox.app import create_sandbox_app
 from ebhxh.vss_sandbox.inbox import MailCatcher
 from ebhxh.vss_sandbox.settings import SandboxSettings
-from tests.conftest import HANOI_TREE, HQ_DECLARATION, Pki, TenantHandle, in_app
+from tests.conftest import Pki, TenantHandle, in_app, signed_unit
 
 Client = AsyncTestClient[Litestar]
 
@@ -102,19 +100,7 @@ async def test_a_worker_killed_mid_submission_loses_nothing_and_duplicates_nothi
 ) -> None:
     vss = httpx.AsyncClient(base_url=sandbox, timeout=10)
     await vss.post("/test/faults", json={"latency_ms": 1500, "drop_first_response": True})
-    await client.put("/organisation", json=HANOI_TREE, headers=tenant.headers)
-    body: dict[str, Any] = {**HQ_DECLARATION, "particulars": {"email": "nhansu@songhong.vn"}}
-    unit_id = (await client.post("/units", json=body, headers=tenant.headers)).json()["id"]
-    await client.put(
-        f"/units/{unit_id}/signature",
-        json={
-            "signer_type": "hsm",
-            "settings": {"token_label": test_pki.TOKEN},
-            "secrets": {"pin": test_pki.PIN},
-            "certificate_sha256": summarise(test_pki.organisation).sha256,
-        },
-        headers=tenant.headers,
-    )
+    unit_id = await signed_unit(client, tenant, test_pki)
     first = _worker(crash_settings)
     try:
         created = await client.post(

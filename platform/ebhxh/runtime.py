@@ -5,6 +5,7 @@ workers share it (database engine, plugins, signing facilities, the VSS gateway,
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from piccolo.engine.base import Engine
 from ebhxh.clock import Clock, SystemClock
 from ebhxh.db.engine import bind_engine, build_engine
 from ebhxh.db.tenant_scope import TenantScope
+from ebhxh.dossiers.notifications import send
 from ebhxh.dossiers.service import DossierService
 from ebhxh.gateway.contract import VssGateway
 from ebhxh.gateway.http import HttpVssGateway
@@ -57,16 +59,21 @@ class Runtime:
         if close is not None:
             await close()
 
+    async def send_mail(self, message: EmailMessage) -> None:
+        """Deliver a notification through the configured SMTP server."""
+        await send(message, self.settings.smtp_host, self.settings.smtp_port)
+
     def dossiers(self, scope: TenantScope, enqueue: Enqueue | None = None) -> DossierService:
-        """The dossier service for a tenant, enqueueing outbox work with `enqueue`."""
-        if enqueue is None:
-            return DossierService(
-                scope, catalogue=self.catalogue, signing=self.signing, gateway=self.gateway
-            )
-        return DossierService(
+        """The dossier service for a tenant, enqueueing outbox work with `enqueue` (without
+        one, the reconciliation cron picks the work up).
+        """
+        service = DossierService(
             scope,
             catalogue=self.catalogue,
             signing=self.signing,
             gateway=self.gateway,
-            enqueue=enqueue,
+            send_mail=self.send_mail,
         )
+        if enqueue is not None:
+            service.enqueue = enqueue
+        return service

@@ -30,7 +30,7 @@ from ebhxh.errors import ErrorCode, ProblemError
 from ebhxh.gateway.contract import GatewayUnavailable
 from ebhxh.runtime import Runtime
 from ebhxh.tenancy.tables import Role
-from ebhxh.units.tables import InsuranceUnit
+from ebhxh.units.lookup import unit_row
 
 T = TypeVar("T")
 
@@ -166,13 +166,7 @@ class DossierController(Controller):
         dossiers: NamedDependency[DossierService],
         tenant_scope: NamedDependency[TenantScope],
     ) -> VssRecordOut:
-        unit = (
-            await tenant_scope.select(InsuranceUnit, InsuranceUnit.tax_code)
-            .where(InsuranceUnit.id == unit_id)
-            .first()
-        )
-        if unit is None:
-            raise ProblemError(ErrorCode.UNIT_NOT_FOUND, status=404)
+        unit = await unit_row(tenant_scope, unit_id)
         record = await _answered(dossiers.gateway.lookup_unit(unit["tax_code"]))
         return VssRecordOut(
             tax_code=record.tax_code, unit_code=record.unit_code, provider=record.provider

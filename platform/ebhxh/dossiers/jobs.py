@@ -11,7 +11,12 @@ from typing import Any
 
 import structlog
 
-from ebhxh.dossiers.outbox import due_jobs, expire_activations, run_outbox_job
+from ebhxh.dossiers.outbox import (
+    due_jobs,
+    expire_activations,
+    remind_expiring,
+    run_outbox_job,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -41,8 +46,9 @@ async def reconcile(ctx: dict[str, Any]) -> int:
 
 
 async def expire_codes(ctx: dict[str, Any]) -> int:
-    """Mark dossiers whose activation code expired."""
-    return await expire_activations(ctx["clock"].now())
+    """Mark dossiers whose activation code expired; queue reminders for those expiring."""
+    now = ctx["clock"].now()
+    return await expire_activations(now) + await remind_expiring(now)
 
 
 def enqueuer(redis: Any) -> Any:

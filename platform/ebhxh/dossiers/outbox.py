@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 
 from ebhxh.db.tenant_scope import TenantScope
+from ebhxh.dossiers.notifications import NOTIFY_PREFIX, REMIND_BEFORE, Notice
 from ebhxh.dossiers.service import DossierService, expire
 from ebhxh.dossiers.states import DossierState
 from ebhxh.dossiers.tables import Dossier, OutboxJob
@@ -27,7 +28,7 @@ log = structlog.get_logger(__name__)
 
 LEASE = dt.timedelta(seconds=60)
 MAX_BACKOFF = dt.timedelta(minutes=10)
-POLL_AGAIN = dt.timedelta(seconds=5)
+MAX_POLL_INTERVAL = dt.timedelta(minutes=5)
 
 ServiceFactory = Callable[[TenantScope], DossierService]
 
@@ -73,8 +74,13 @@ async def run_outbox_job(
     try:
         if row["action"] == "submit":
             await service.submit_now(dossier_id)
+        elif row["action"].startswith(NOTIFY_PREFIX):
+            await service.notify(dossier_id, row["action"].removeprefix(NOTIFY_PREFIX))
         elif row["action"] == "poll" and not await service.poll_now(dossier_id):
-            await _reschedule(outbox_id, now + POLL_AGAIN, None)
+            # The officer may take days: poll at 2 s, 4 s, 8 s, ... then every 5 minutes.
+            await _reschedule(
+                outbox_id, now + min(MAX_POLL_INTERVAL, backoff(row["attempts"] + 1)), None
+            )
             return "waiting"
     except GatewayUnavailable as exc:
         attempts = row["attempts"] + 1
@@ -104,6 +110,32 @@ async def expire_activations(now: dt.datetime) -> int:
     for row in rows:
         await expire(TenantScope(_uuid(row["tenant"])), _uuid(row["id"]), now)
     return len(rows)
+
+
+async def remind_expiring(now: dt.datetime) -> int:
+    """Queue a reminder for every code expiring within 2 hours (once per code)."""
+    rows = await Dossier.select(
+        Dossier.id, Dossier.tenant, Dossier.code_expires_at, Dossier.reminded_for
+    ).where(
+        Dossier.state == DossierState.AWAITING_ACTIVATION.value,
+        Dossier.code_expires_at > now,
+        Dossier.code_expires_at <= now + REMIND_BEFORE,
+    )
+    queued = 0
+    for row in rows:
+        if row["reminded_for"] == row["code_expires_at"]:
+            continue
+        scope = TenantScope(_uuid(row["tenant"]))
+        async with scope.transaction():
+            await scope.update(Dossier, {Dossier.reminded_for: row["code_expires_at"]}).where(
+                Dossier.id == row["id"]
+            )
+            await scope.insert(
+                OutboxJob,
+                scope.new(OutboxJob, dossier=row["id"], action=Notice.EXPIRING.action, due_at=now),
+            )
+        queued += 1
+    return queued
 
 
 def _uuid(value: object) -> uuid.UUID:

@@ -7,12 +7,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
+from email.message import EmailMessage
 from typing import Any
 
 import structlog
 
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.documents.forms import FormKind
+from ebhxh.dossiers.notifications import Notice, compose
 from ebhxh.dossiers.schemas import ActivationHelp, DossierList, DossierOut, EventOut
 from ebhxh.dossiers.states import DossierState
 from ebhxh.dossiers.tables import Dossier, DossierEvent
@@ -31,6 +33,8 @@ from ebhxh.provinces.model import Route
 from ebhxh.signing.environment import SigningEnvironment
 from ebhxh.signing.service import SigningService
 from ebhxh.signing.tables import SigningRequest, SigningState
+from ebhxh.tenancy.tables import Membership, Role
+from ebhxh.units.lookup import unit_row
 from ebhxh.units.tables import InsuranceUnit
 
 log = structlog.get_logger(__name__)
@@ -50,10 +54,15 @@ ACTIVATION_CAUSES = [
     "Mã chỉ có hiệu lực 24 giờ: nếu đã quá hạn, hãy yêu cầu mã mới.",
 ]
 Enqueue = Callable[[uuid.UUID], Awaitable[None]]
+SendMail = Callable[[EmailMessage], Awaitable[None]]
 
 
 async def _no_enqueue(_: uuid.UUID) -> None:
     """Without a queue the reconciliation cron picks the work up."""
+
+
+async def _no_mail(message: EmailMessage) -> None:
+    raise RuntimeError(f"no mail transport configured for {message['Subject']!r}")
 
 
 class DossierService:
@@ -67,7 +76,9 @@ class DossierService:
         signing: SigningEnvironment,
         gateway: VssGateway,
         enqueue: Enqueue = _no_enqueue,
+        send_mail: SendMail = _no_mail,
     ) -> None:
+        self.send_mail = send_mail
         self.scope = scope
         self.catalogue = catalogue
         self.signing = signing
@@ -78,12 +89,7 @@ class DossierService:
     # --- creating and signing ------------------------------------------------------------
 
     async def _unit(self, unit_id: uuid.UUID) -> dict[str, Any]:
-        row: dict[str, Any] | None = (
-            await self.scope.select(InsuranceUnit).where(InsuranceUnit.id == unit_id).first()
-        )
-        if row is None:
-            raise ProblemError(ErrorCode.UNIT_NOT_FOUND, status=404)
-        return row
+        return await unit_row(self.scope, unit_id)
 
     async def create(self, unit_id: uuid.UUID, kind: DossierKind, actor: str) -> DossierOut:
         """Make the dossier, sign it with the unit's signature, and queue it for VSS."""
@@ -299,6 +305,7 @@ class DossierService:
                     "issued_unit_code": unit_code,
                     "waiting_for": "ghi nhận mã đơn vị và ký hồ sơ thay đổi",
                 },
+                outbox=[(Notice.APPROVED.action, now)],
             )
             return True
         if status is VssStatus.REJECTED:
@@ -311,9 +318,33 @@ class DossierService:
                 only_from=S.WITH_OFFICER,
                 reason=reason,
                 values={"reason": reason, "waiting_for": None},
+                outbox=[(Notice.REJECTED.action, now)],
             )
             return True
         return False
+
+    async def notify(self, dossier_id: uuid.UUID, notice: str) -> None:
+        """Email the tenant's admins and HR people about the dossier (an outbox action)."""
+        dossier = await self._row(dossier_id)
+        unit = await self._unit(dossier["unit"])
+        rows = await self.scope.select(Membership, Membership.user.email.as_alias("email")).where(
+            Membership.role.is_in([Role.ADMIN.value, Role.HR.value])
+        )
+        recipients = sorted({row["email"] for row in rows})
+        if not recipients:
+            log.warning("notification_without_recipients", dossier_id=str(dossier_id))
+            return
+        await self.send_mail(
+            compose(
+                Notice(notice),
+                to=recipients,
+                unit_name=unit["name"],
+                dossier_kind=dossier["kind"],
+                unit_code=dossier["issued_unit_code"],
+                reason=dossier["reason"],
+                expires_at=dossier["code_expires_at"],
+            )
+        )
 
     # --- the tenant's actions ------------------------------------------------------------
 
@@ -532,6 +563,7 @@ async def expire(scope: TenantScope, dossier_id: uuid.UUID, now: dt.datetime) ->
         only_from=S.AWAITING_ACTIVATION,
         reason="mã kích hoạt hết hạn sau 24 giờ",
         values={"waiting_for": "mã kích hoạt đã hết hạn: yêu cầu mã mới"},
+        outbox=[(Notice.EXPIRED.action, now)],
     )
 
 

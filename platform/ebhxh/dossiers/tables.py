@@ -31,6 +31,8 @@ class Dossier(Table, tablename="dossier"):
     receipt_id = Varchar(length=64, null=True, default=None)
     activation_email = Varchar(length=320, null=True, default=None)
     code_expires_at = Timestamptz(null=True, default=None)
+    reminded_for = Timestamptz(null=True, default=None)
+    """The code expiry the 2-hour reminder was sent for (a new code earns a new reminder)."""
     issued_unit_code = Varchar(length=7, null=True, default=None)
     reason = Text(null=True, default=None)
     waiting_for = Varchar(length=255, null=True, default=None)

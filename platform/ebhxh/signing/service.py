@@ -42,7 +42,7 @@ from ebhxh.signing.schemas import (
 )
 from ebhxh.signing.tables import SignatureSetup, SigningRequest, SigningState
 from ebhxh.signing.validation import validate_signed_pdf
-from ebhxh.units.tables import InsuranceUnit
+from ebhxh.units.lookup import unit_row
 
 log = structlog.get_logger(__name__)
 
@@ -89,12 +89,7 @@ class SigningService:
         return signer
 
     async def _unit(self, unit_id: uuid.UUID) -> dict[str, Any]:
-        row: dict[str, Any] | None = (
-            await self.scope.select(InsuranceUnit).where(InsuranceUnit.id == unit_id).first()
-        )
-        if row is None:
-            raise ProblemError(ErrorCode.UNIT_NOT_FOUND, status=404)
-        return row
+        return await unit_row(self.scope, unit_id)
 
     async def _checked(self, der: bytes, tax_code: str) -> CertificateSummary:
         return await check_certificate(

@@ -53,7 +53,7 @@ def build_worker(
         "functions": list(JOB_FUNCTIONS),
         "cron_jobs": [
             cron(reconcile, second=EVERY_5_SECONDS, run_at_startup=True),
-            cron(expire_codes, second={0, 30}),
+            cron(expire_codes, second=EVERY_5_SECONDS),
         ],
         "redis_settings": redis_settings,
         "queue_name": queue_name,
