@@ -332,3 +332,26 @@ async def test_while_vss_errors_the_dossier_waits_visibly_then_completes(
     sandbox.call("POST", "/test/faults", json={})
     await _until(client, tenant, created["id"], "awaiting_activation")
     assert len(sandbox.call("GET", "/test/deliveries")) == 1
+
+
+async def test_outbox_work_remembers_the_request_that_caused_it(
+    client: Client, tenant: TenantHandle, test_pki: Pki
+) -> None:
+    from ebhxh.dossiers.tables import OutboxJob
+    from tests.conftest import in_app
+
+    unit_id = await signed_unit(client, tenant, test_pki)
+    created = await client.post(
+        f"/units/{unit_id}/dossiers",
+        json={"kind": "register-unit-code"},
+        headers={**tenant.headers, "X-Request-ID": "req-dossier-42"},
+    )
+    assert created.status_code == 201
+
+    async def request_ids() -> list[str]:
+        rows = await OutboxJob.select(OutboxJob.request_id).where(
+            OutboxJob.dossier == uuid.UUID(created.json()["id"])
+        )
+        return [row["request_id"] for row in rows]
+
+    assert in_app(client, request_ids) == ["req-dossier-42"]

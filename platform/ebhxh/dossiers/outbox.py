@@ -70,7 +70,11 @@ async def run_outbox_job(
         return "claimed-elsewhere"
     service = services(TenantScope(_uuid(row["tenant"])))
     dossier_id = _uuid(row["dossier"])
-    structlog.contextvars.bind_contextvars(tenant_id=str(row["tenant"]), dossier_id=str(dossier_id))
+    structlog.contextvars.bind_contextvars(
+        tenant_id=str(row["tenant"]),
+        dossier_id=str(dossier_id),
+        request_id=row["request_id"] or f"job:{outbox_id}",
+    )
     try:
         if row["action"] == "submit":
             await service.submit_now(dossier_id)

@@ -68,4 +68,6 @@ class OutboxJob(Table, tablename="outbox_job"):
     attempts = Integer(default=0)
     last_error = Text(null=True, default=None)
     done_at = Timestamptz(null=True, default=None)
+    request_id = Varchar(length=64, null=True, default=None)
+    """The request that caused the work, bound to the job's logs."""
     created_at = Timestamptz(default=TimestamptzNow())

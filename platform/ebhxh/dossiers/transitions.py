@@ -13,6 +13,7 @@ from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.dossiers.states import DossierState, allowed
 from ebhxh.dossiers.tables import Dossier, DossierEvent, OutboxJob
 from ebhxh.errors import ErrorCode, ProblemError
+from ebhxh.observability.context import current_request_id
 
 
 async def transition(
@@ -69,6 +70,13 @@ async def transition(
         )
         for action, due_at in outbox:
             await scope.insert(
-                OutboxJob, scope.new(OutboxJob, dossier=dossier_id, action=action, due_at=due_at)
+                OutboxJob,
+                scope.new(
+                    OutboxJob,
+                    dossier=dossier_id,
+                    action=action,
+                    due_at=due_at,
+                    request_id=current_request_id(),
+                ),
             )
     return True

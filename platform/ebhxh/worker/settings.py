@@ -47,7 +47,7 @@ def build_worker(
         structlog.contextvars.bind_contextvars(job_id=ctx.get("job_id"))
 
     async def on_job_end(ctx: dict[str, Any]) -> None:
-        structlog.contextvars.unbind_contextvars("job_id", "tenant_id", "dossier_id")
+        structlog.contextvars.unbind_contextvars("job_id", "tenant_id", "dossier_id", "request_id")
 
     options: dict[str, Any] = {
         "functions": list(JOB_FUNCTIONS),
