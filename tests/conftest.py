@@ -291,3 +291,16 @@ async def signed_unit(
     setup = await set_up_hsm_signature(client, tenant, test_pki, unit_id)
     assert setup.status_code == 200, setup.text
     return unit_id
+
+
+async def settle_outbox() -> None:
+    """Mark every pending outbox row done: the tests share one database, and a later test's
+    worker (talking to a later sandbox) must not pick up an earlier test's leftover work.
+    """
+    import datetime as dt
+
+    from ebhxh.dossiers.tables import OutboxJob
+
+    await OutboxJob.update({OutboxJob.done_at: dt.datetime.now(dt.UTC)}).where(
+        OutboxJob.done_at.is_null()
+    )

@@ -22,7 +22,7 @@ from ebhxh.settings import Settings
 from ebhxh.vss_sandbox.app import create_sandbox_app
 from ebhxh.vss_sandbox.inbox import MailCatcher, activation_code, read_inbox
 from ebhxh.vss_sandbox.settings import SandboxSettings
-from tests.conftest import UNIT_EMAIL, Pki, TenantHandle, signed_unit
+from tests.conftest import UNIT_EMAIL, Pki, TenantHandle, in_app, settle_outbox, signed_unit
 
 Client = AsyncTestClient[Litestar]
 
@@ -83,7 +83,9 @@ async def client(
         configure_logs=False,
     )
     async with AsyncTestClient(app=app, timeout=30) as test_client:
+        in_app(test_client, settle_outbox)
         yield test_client
+        in_app(test_client, settle_outbox)
 
 
 def _fields(settings: Settings) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from ebhxh.settings import Settings
 from ebhxh.vss_sandbox.app import create_sandbox_app
 from ebhxh.vss_sandbox.inbox import MailCatcher
 from ebhxh.vss_sandbox.settings import SandboxSettings
-from tests.conftest import Pki, TenantHandle, in_app, signed_unit
+from tests.conftest import Pki, TenantHandle, in_app, settle_outbox, signed_unit
 
 Client = AsyncTestClient[Litestar]
 
@@ -64,7 +64,9 @@ def crash_settings(settings: Settings, sandbox: str) -> Settings:
 async def client(crash_settings: Settings) -> AsyncIterator[Client]:
     app = create_app(crash_settings, configure_logs=False)  # no worker in this process
     async with AsyncTestClient(app=app, timeout=30) as test_client:
+        in_app(test_client, settle_outbox)
         yield test_client
+        in_app(test_client, settle_outbox)
 
 
 def _worker(settings: Settings) -> subprocess.Popen[bytes]:

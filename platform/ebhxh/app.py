@@ -76,13 +76,17 @@ def create_app(
     configure_logs: bool = True,
 ) -> Litestar:
     """Build the app. `with_worker` also runs an arq worker in this process (`serve`);
-    `mount_sandbox` (default: when no `vss_url` is set) serves the VSS sandbox at /vss.
+    `mount_sandbox` (default: on the embedded default without a `vss_url`) serves the VSS
+    sandbox at /vss.
     """
     settings = settings or Settings.from_env()
     if configure_logs:
         configure_logging(settings.log_level, settings.log_json)
     runtime = Runtime(settings, plugins=plugins, clock=clock, gateway=gateway)
-    mount = settings.vss_url is None if mount_sandbox is None else mount_sandbox
+    # The sandbox's officer desk and fault knobs have no authentication: mount it only for
+    # the single-user embedded default, never beside a production database.
+    default_mount = settings.vss_url is None and settings.embedded
+    mount = default_mount if mount_sandbox is None else mount_sandbox
     handlers: list[Any] = [*ROUTES, swagger_assets()]
     if mount:
         sandbox = create_sandbox_app(sandbox_settings(settings), runtime.clock)

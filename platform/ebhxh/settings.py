@@ -88,13 +88,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         str | None,
         msgspec.Meta(
             description=(
-                "Base URL of the VSS gateway (or a VSS sandbox). Unset: the sandbox that "
-                "`ebhxh serve` mounts at /vss on its own address."
+                "Base URL of the VSS gateway (or a VSS sandbox). Unset on the embedded "
+                "default: the sandbox `ebhxh serve` mounts at /vss on its own address; "
+                "unset elsewhere: VSS calls fail (answered 503) until it is set."
             )
         ),
     ] = None
     smtp_host: Annotated[
-        str, msgspec.Meta(description="SMTP server the VSS sandbox sends activation mail to.")
+        str,
+        msgspec.Meta(
+            description=(
+                "SMTP server for the platform's notifications to tenants and for the "
+                "mounted VSS sandbox's activation mail."
+            )
+        ),
     ] = "127.0.0.1"
     smtp_port: Annotated[
         int,
@@ -114,10 +121,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             le=3600,
             description=(
                 "How long a worker holds a piece of VSS work before the reconciliation may "
-                "hand it to another worker (a worker killed mid-job loses it this long)."
+                "hand it to another worker (a worker killed mid-job loses it this long). Keep "
+                "it above the job timeout (120 s) so a slow job is not run twice."
             ),
         ),
-    ] = 60
+    ] = 180
     bootstrap_demo_tenant: Annotated[
         bool | None,
         msgspec.Meta(

@@ -27,7 +27,7 @@ from ebhxh.dossiers.schemas import (
 )
 from ebhxh.dossiers.service import DossierService
 from ebhxh.errors import ErrorCode, ProblemError
-from ebhxh.gateway.contract import GatewayUnavailable
+from ebhxh.gateway.contract import GatewayRefused, GatewayUnavailable
 from ebhxh.runtime import Runtime
 from ebhxh.tenancy.tables import Role
 from ebhxh.units.lookup import unit_row
@@ -47,12 +47,18 @@ def _actor(principal: Principal) -> str:
 
 
 async def _answered(work: Awaitable[T]) -> T:
-    """VSS not answering a synchronous call is a 503 with Retry-After, not a 500."""
+    """VSS not answering a synchronous call is a 503 with Retry-After, VSS saying no a 409;
+    never a 500.
+    """
     try:
         return await work
     except GatewayUnavailable as exc:
         raise ProblemError(
             ErrorCode.VSS_UNAVAILABLE, status=503, headers={"Retry-After": "30"}
+        ) from exc
+    except GatewayRefused as exc:
+        raise ProblemError(
+            ErrorCode.VSS_REFUSED, status=409, params={"reason": exc.reason}
         ) from exc
 
 

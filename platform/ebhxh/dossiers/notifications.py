@@ -43,36 +43,36 @@ def compose(
     expires_at: dt.datetime | None = None,
 ) -> EmailMessage:
     """The message for `notice` about a unit's dossier."""
-    subjects = {
-        Notice.APPROVED: f"[eBHXH] Hồ sơ của {unit_name} đã được duyệt",
-        Notice.REJECTED: f"[eBHXH] Hồ sơ của {unit_name} bị từ chối",
-        Notice.EXPIRING: f"[eBHXH] Mã kích hoạt của {unit_name} sắp hết hạn",
-        Notice.EXPIRED: f"[eBHXH] Mã kích hoạt của {unit_name} đã hết hạn",
-    }
-    bodies = {
-        Notice.APPROVED: (
+    if notice is Notice.APPROVED:
+        subject = f"[eBHXH] Hồ sơ của {unit_name} đã được duyệt"
+        body = (
             f"Cơ quan BHXH đã duyệt hồ sơ {dossier_kind} và cấp mã đơn vị {unit_code}.\n"
             "Việc tiếp theo: cập nhật mã đơn vị và ký nộp hồ sơ thay đổi trong eBHXH."
-        ),
-        Notice.REJECTED: (
-            f"Cơ quan BHXH đã từ chối hồ sơ {dossier_kind}.\nLý do: {reason}\n"
+        )
+    elif notice is Notice.REJECTED:
+        subject = f"[eBHXH] Hồ sơ của {unit_name} bị từ chối"
+        body = (
+            f"Cơ quan BHXH đã từ chối hồ sơ {dossier_kind}.\nLý do: {reason or '—'}\n"
             "Việc tiếp theo: sửa thông tin và đăng ký lại trong eBHXH."
-        ),
-        Notice.EXPIRING: (
-            f"Mã kích hoạt hồ sơ {dossier_kind} sẽ hết hạn lúc "
-            f"{expires_at:%H:%M ngày %d/%m/%Y} (UTC).\n"
+        )
+    elif notice is Notice.EXPIRING:
+        subject = f"[eBHXH] Mã kích hoạt của {unit_name} sắp hết hạn"
+        when = f"{expires_at:%H:%M ngày %d/%m/%Y} (UTC)" if expires_at else "trong 2 giờ tới"
+        body = (
+            f"Mã kích hoạt hồ sơ {dossier_kind} sẽ hết hạn lúc {when}.\n"
             "Hãy nhập mã trong thư của BHXH trước thời điểm đó, hoặc yêu cầu mã mới."
-        ),
-        Notice.EXPIRED: (
+        )
+    else:
+        subject = f"[eBHXH] Mã kích hoạt của {unit_name} đã hết hạn"
+        body = (
             f"Mã kích hoạt hồ sơ {dossier_kind} đã hết hạn (hiệu lực 24 giờ).\n"
             "Việc tiếp theo: yêu cầu mã mới trong eBHXH (có thể sửa địa chỉ email)."
-        ),
-    }
+        )
     message = EmailMessage()
     message["From"] = SENDER
     message["To"] = ", ".join(to)
-    message["Subject"] = subjects[notice]
-    message.set_content(f"Kính gửi quý khách,\n\n{bodies[notice]}\n\neBHXH\n")
+    message["Subject"] = subject
+    message.set_content(f"Kính gửi quý khách,\n\n{body}\n\neBHXH\n")
     return message
 
 

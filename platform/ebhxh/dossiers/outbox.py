@@ -23,10 +23,11 @@ from ebhxh.dossiers.service import DossierService, expire
 from ebhxh.dossiers.states import DossierState
 from ebhxh.dossiers.tables import Dossier, OutboxJob
 from ebhxh.gateway.contract import GatewayUnavailable
+from ebhxh.observability.context import set_request_id
 
 log = structlog.get_logger(__name__)
 
-LEASE = dt.timedelta(seconds=60)
+LEASE = dt.timedelta(seconds=180)
 MAX_BACKOFF = dt.timedelta(minutes=10)
 MAX_POLL_INTERVAL = dt.timedelta(minutes=5)
 
@@ -68,8 +69,10 @@ async def run_outbox_job(
     )
     if not claimed:
         return "claimed-elsewhere"
+    held = row["attempts"] + 1  # our claim; a later claim by another worker changes it
     service = services(TenantScope(_uuid(row["tenant"])))
     dossier_id = _uuid(row["dossier"])
+    set_request_id(row["request_id"] or f"job:{outbox_id}")  # work this job causes inherits it
     structlog.contextvars.bind_contextvars(
         tenant_id=str(row["tenant"]),
         dossier_id=str(dossier_id),
@@ -82,27 +85,46 @@ async def run_outbox_job(
             await service.notify(dossier_id, row["action"].removeprefix(NOTIFY_PREFIX))
         elif row["action"] == "poll" and not await service.poll_now(dossier_id):
             # The officer may take days: poll at 2 s, 4 s, 8 s, ... then every 5 minutes.
-            await _reschedule(
-                outbox_id, now + min(MAX_POLL_INTERVAL, backoff(row["attempts"] + 1)), None
-            )
+            next_poll = now + min(MAX_POLL_INTERVAL, backoff(held))
+            await _reschedule(outbox_id, held, next_poll, None)
             return "waiting"
     except GatewayUnavailable as exc:
-        attempts = row["attempts"] + 1
-        retry_at = now + backoff(attempts)
-        await _reschedule(outbox_id, retry_at, str(exc))
-        await service.scope.update(
-            Dossier,
-            {Dossier.waiting_for: f"cổng BHXH không phản hồi; thử lại lúc {retry_at:%H:%M:%S} UTC"},
-        ).where(Dossier.id == dossier_id)
-        log.warning("outbox_retry", outbox_id=str(outbox_id), attempts=attempts)
+        retry_at = now + backoff(held)
+        await _reschedule(outbox_id, held, retry_at, str(exc))
+        await _tell_tenant(
+            service, dossier_id, f"cổng BHXH không phản hồi; thử lại lúc {retry_at:%H:%M:%S} UTC"
+        )
+        log.warning("outbox_retry", outbox_id=str(outbox_id), attempts=held)
         return "retry"
-    await OutboxJob.update({OutboxJob.done_at: now}).where(OutboxJob.id == outbox_id)
+    except Exception as exc:
+        retry_at = now + backoff(held)
+        await _reschedule(outbox_id, held, retry_at, f"{type(exc).__name__}: {exc}")
+        await _tell_tenant(
+            service,
+            dossier_id,
+            f"lỗi khi xử lý hồ sơ; hệ thống thử lại lúc {retry_at:%H:%M:%S} UTC",
+        )
+        log.exception("outbox_failed", outbox_id=str(outbox_id), attempts=held)
+        return "failed"
+    await OutboxJob.update({OutboxJob.done_at: now}).where(
+        OutboxJob.id == outbox_id, OutboxJob.attempts == held
+    )
     return "done"
 
 
-async def _reschedule(outbox_id: uuid.UUID, due_at: dt.datetime, error: str | None) -> None:
+async def _reschedule(
+    outbox_id: uuid.UUID, held: int, due_at: dt.datetime, error: str | None
+) -> None:
+    """Move the row's due time, unless another worker has claimed it since."""
     await OutboxJob.update({OutboxJob.due_at: due_at, OutboxJob.last_error: error}).where(
-        OutboxJob.id == outbox_id
+        OutboxJob.id == outbox_id, OutboxJob.attempts == held
+    )
+
+
+async def _tell_tenant(service: DossierService, dossier_id: uuid.UUID, why: str) -> None:
+    """Say on the dossier why it waits (only while it is still being submitted)."""
+    await service.scope.update(Dossier, {Dossier.waiting_for: why}).where(
+        Dossier.id == dossier_id, Dossier.state == DossierState.SUBMITTING.value
     )
 
 

@@ -12,11 +12,12 @@ from typing import Any
 
 import structlog
 
+from ebhxh.db.errors import is_unique_violation
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.documents.forms import FormKind
 from ebhxh.dossiers.notifications import Notice, compose
 from ebhxh.dossiers.schemas import ActivationHelp, DossierList, DossierOut, EventOut
-from ebhxh.dossiers.states import DossierState
+from ebhxh.dossiers.states import OPEN, DossierState
 from ebhxh.dossiers.tables import Dossier, DossierEvent
 from ebhxh.dossiers.transitions import transition
 from ebhxh.errors import ErrorCode, ProblemError
@@ -94,10 +95,15 @@ class DossierService:
     async def create(self, unit_id: uuid.UUID, kind: DossierKind, actor: str) -> DossierOut:
         """Make the dossier, sign it with the unit's signature, and queue it for VSS."""
         unit = await self._unit(unit_id)
-        await self._check_kind(unit, kind)
+        draft = await self._check_kind(unit, kind)
+        if draft is not None:  # signing failed before (wrong PIN, token absent): try again
+            await self._sign_and_queue(draft, kind, unit_id, actor)
+            return await self.get(draft)
         return await self._start(unit_id, kind, actor)
 
-    async def _check_kind(self, unit: dict[str, Any], kind: DossierKind) -> None:
+    async def _check_kind(self, unit: dict[str, Any], kind: DossierKind) -> uuid.UUID | None:
+        """Refuse a kind the unit cannot have now; the id of its unsigned draft, if any."""
+
         def refuse(reason: str) -> ProblemError:
             return ProblemError(
                 ErrorCode.DOSSIER_KIND_NOT_ALLOWED,
@@ -115,22 +121,20 @@ class DossierService:
             raise refuse("đơn vị chưa có mã đơn vị / the unit has no unit code yet")
         elif kind is DossierKind.CHANGE:
             raise refuse("tạo qua ghi nhận mã đơn vị / made by recording the unit code")
-        open_states = [
-            s.value
-            for s in S
-            if s not in {S.APPROVED, S.ACCEPTED, S.ACTIVE, S.REJECTED, S.REFUSED, S.SUPERSEDED}
-        ]
         busy = (
-            await self.scope.select(Dossier, Dossier.id)
+            await self.scope.select(Dossier, Dossier.id, Dossier.state)
             .where(
                 Dossier.unit == unit["id"],
                 Dossier.kind == kind.value,
-                Dossier.state.is_in(open_states),
+                Dossier.state.is_in([state.value for state in OPEN]),
             )
             .first()
         )
-        if busy is not None:
-            raise refuse("một hồ sơ cùng loại đang được xử lý / one is already in progress")
+        if busy is None:
+            return None
+        if busy["state"] == S.DRAFT.value:
+            return uuid.UUID(str(busy["id"]))
+        raise refuse("một hồ sơ cùng loại đang được xử lý / one is already in progress")
 
     async def _start(
         self,
@@ -150,7 +154,21 @@ class DossierService:
             idempotency_key=uuid.uuid4().hex,
         )
         async with self.scope.transaction():
-            await self.scope.insert(Dossier, dossier)
+            try:
+                await self.scope.insert(Dossier, dossier)
+            except Exception as exc:
+                if is_unique_violation(exc):  # a concurrent create won: one open per kind
+                    raise ProblemError(
+                        ErrorCode.DOSSIER_KIND_NOT_ALLOWED,
+                        status=409,
+                        field="kind",
+                        params={
+                            "value": kind.value,
+                            "reason": "một hồ sơ cùng loại đang được "
+                            "xử lý / one is already in progress",
+                        },
+                    ) from exc
+                raise
             await self.scope.insert(
                 DossierEvent,
                 self.scope.new(
@@ -189,23 +207,24 @@ class DossierService:
                 {Dossier.signing_request: signed.id, Dossier.waiting_for: signed.waiting_for},
             ).where(Dossier.id == dossier_id)
             return
-        await transition(
-            self.scope,
-            dossier_id,
-            S.SIGNED,
-            actor=actor,
-            now=self.clock.now(),
-            values={"signing_request": signed.id},
-        )
-        await transition(
-            self.scope,
-            dossier_id,
-            S.SUBMITTING,
-            actor=actor,
-            now=self.clock.now(),
-            values={"waiting_for": "đang gửi tới cổng BHXH"},
-            outbox=[("submit", self.clock.now())],
-        )
+        async with self.scope.transaction():  # signed and queued together, or neither
+            await transition(
+                self.scope,
+                dossier_id,
+                S.SIGNED,
+                actor=actor,
+                now=self.clock.now(),
+                values={"signing_request": signed.id},
+            )
+            await transition(
+                self.scope,
+                dossier_id,
+                S.SUBMITTING,
+                actor=actor,
+                now=self.clock.now(),
+                values={"waiting_for": "đang gửi tới cổng BHXH"},
+                outbox=[("submit", self.clock.now())],
+            )
         await self._enqueue_open_work(dossier_id)
 
     async def _enqueue_open_work(self, dossier_id: uuid.UUID) -> None:
@@ -326,6 +345,14 @@ class DossierService:
     async def notify(self, dossier_id: uuid.UUID, notice: str) -> None:
         """Email the tenant's admins and HR people about the dossier (an outbox action)."""
         dossier = await self._row(dossier_id)
+        still_true = {
+            Notice.APPROVED: S.APPROVED,
+            Notice.REJECTED: S.REJECTED,
+            Notice.EXPIRING: S.AWAITING_ACTIVATION,
+            Notice.EXPIRED: S.ACTIVATION_EXPIRED,
+        }[Notice(notice)]
+        if DossierState(dossier["state"]) is not still_true:  # the news is stale: say nothing
+            return
         unit = await self._unit(dossier["unit"])
         rows = await self.scope.select(Membership, Membership.user.email.as_alias("email")).where(
             Membership.role.is_in([Role.ADMIN.value, Role.HR.value])
@@ -416,10 +443,6 @@ class DossierService:
                 status=409,
                 params={"state": state.value, "target": S.AWAITING_ACTIVATION.value},
             )
-        if email:
-            await self.scope.update(InsuranceUnit, {InsuranceUnit.email: email}).where(
-                InsuranceUnit.id == dossier["unit"]
-            )
         try:
             receipt = await self.gateway.request_new_code(dossier["receipt_id"], email)
         except GatewayRefused as refused:
@@ -433,20 +456,18 @@ class DossierService:
         }
         now = self.clock.now()
         reason = f"mã mới gửi tới {receipt.activation_email}"
-        if state is S.ACTIVATION_EXPIRED:
-            await transition(
-                self.scope,
-                dossier_id,
-                S.AWAITING_ACTIVATION,
-                actor=actor,
-                now=now,
-                values=values,
-                reason=reason,
+        async with self.scope.transaction():  # VSS agreed: now record it, all or nothing
+            if email:
+                await self.scope.update(InsuranceUnit, {InsuranceUnit.email: email}).where(
+                    InsuranceUnit.id == dossier["unit"]
+                )
+            columns = {Dossier._meta.get_column_by_name(k): v for k, v in values.items()}
+            noted = (
+                await self.scope.update(Dossier, columns)
+                .where(Dossier.id == dossier_id, Dossier.state == S.AWAITING_ACTIVATION.value)
+                .returning(Dossier.id)
             )
-        else:
-            async with self.scope.transaction():
-                columns = {Dossier._meta.get_column_by_name(k): v for k, v in values.items()}
-                await self.scope.update(Dossier, columns).where(Dossier.id == dossier_id)
+            if noted:  # still waiting: a new code is an event, not a state change
                 await self.scope.insert(
                     DossierEvent,
                     self.scope.new(
@@ -454,10 +475,20 @@ class DossierService:
                         dossier=dossier_id,
                         at=now,
                         actor=actor,
-                        from_state=state.value,
-                        to_state=state.value,
+                        from_state=S.AWAITING_ACTIVATION.value,
+                        to_state=S.AWAITING_ACTIVATION.value,
                         reason=reason,
                     ),
+                )
+            else:  # expired (maybe just now, by the cron): the new code revives it
+                await transition(
+                    self.scope,
+                    dossier_id,
+                    S.AWAITING_ACTIVATION,
+                    actor=actor,
+                    now=now,
+                    values=values,
+                    reason=reason,
                 )
         return await self.get(dossier_id)
 
@@ -508,12 +539,27 @@ class DossierService:
                     "reason": f"mã được cấp là {approved['issued_unit_code']}",
                 },
             )
-        await self.scope.update(InsuranceUnit, {InsuranceUnit.unit_code: code}).where(
-            InsuranceUnit.id == unit_id
+        earlier = (
+            await self.scope.select(Dossier, Dossier.id, Dossier.state)
+            .where(
+                Dossier.unit == unit_id,
+                Dossier.kind == DossierKind.CHANGE.value,
+                Dossier.state.not_in([S.REFUSED.value, S.SUPERSEDED.value]),
+            )
+            .first()
         )
-        await self.scope.update(Dossier, {Dossier.waiting_for: None}).where(
-            Dossier.id == approved["id"]
-        )
+        if earlier is not None:  # recorded before: the same change dossier, not a second one
+            earlier_id = uuid.UUID(str(earlier["id"]))
+            if earlier["state"] == S.DRAFT.value:
+                await self._sign_and_queue(earlier_id, DossierKind.CHANGE, unit_id, actor)
+            return await self.get(earlier_id)
+        async with self.scope.transaction():
+            await self.scope.update(InsuranceUnit, {InsuranceUnit.unit_code: code}).where(
+                InsuranceUnit.id == unit_id
+            )
+            await self.scope.update(Dossier, {Dossier.waiting_for: None}).where(
+                Dossier.id == approved["id"]
+            )
         return await self._start(unit_id, DossierKind.CHANGE, actor)
 
     # --- reading -------------------------------------------------------------------------

@@ -36,7 +36,8 @@ TRANSITIONS: dict[DossierState, frozenset[DossierState]] = {
     S.SIGNED: frozenset({S.SUBMITTING}),
     S.SUBMITTING: frozenset({S.AWAITING_ACTIVATION, S.ACCEPTED, S.REFUSED}),
     S.AWAITING_ACTIVATION: frozenset({S.WITH_OFFICER, S.ACTIVE, S.ACTIVATION_EXPIRED}),
-    S.ACTIVATION_EXPIRED: frozenset({S.AWAITING_ACTIVATION}),
+    # VSS may confirm an activation that raced our own 24-hour expiry.
+    S.ACTIVATION_EXPIRED: frozenset({S.AWAITING_ACTIVATION, S.WITH_OFFICER, S.ACTIVE}),
     S.WITH_OFFICER: frozenset({S.APPROVED, S.REJECTED}),
     S.REJECTED: frozenset({S.SUPERSEDED}),
     S.REFUSED: frozenset({S.SUPERSEDED}),
@@ -47,6 +48,8 @@ TRANSITIONS: dict[DossierState, frozenset[DossierState]] = {
 }
 
 FINAL = frozenset(state for state, targets in TRANSITIONS.items() if not targets)
+OPEN = frozenset(set(S) - FINAL - {S.REJECTED, S.REFUSED})
+"""States in which a unit's dossier of a kind is still in progress (at most one at a time)."""
 
 
 def allowed(source: DossierState, target: DossierState) -> bool:

@@ -55,7 +55,13 @@ async def transition(
             .returning(Dossier.id)
         )
         if not updated:  # someone else moved it between our read and write
-            return False
+            if only_from is not None:
+                return False
+            raise ProblemError(
+                ErrorCode.DOSSIER_STATE,
+                status=409,
+                params={"state": "changed concurrently", "target": target.value},
+            )
         await scope.insert(
             DossierEvent,
             scope.new(

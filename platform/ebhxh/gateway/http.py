@@ -8,7 +8,7 @@ carry an `Idempotency-Key`, so a retry after a lost response never makes a secon
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import msgspec
@@ -30,6 +30,7 @@ from ebhxh.gateway.contract import (
 )
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 
 class _Retryable(Exception):
@@ -57,9 +58,10 @@ class HttpVssGateway:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+    async def _call(self, method: str, path: str, *, retry: bool = True, **kwargs: Any) -> Any:
+        """One call, retried unless `retry` is False (for calls that must not repeat)."""
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._attempts),
+            stop=stop_after_attempt(self._attempts if retry else 1),
             wait=wait_exponential_jitter(multiplier=0.1, max=self._max_backoff),
             retry=retry_if_exception_type((_Retryable, httpx.TransportError)),
             reraise=False,
@@ -77,7 +79,10 @@ class HttpVssGateway:
                             str(body.get("code", response.status_code)),
                             str(body.get("reason", response.text[:200])),
                         )
-                    return response.json()
+                    try:
+                        return response.json()
+                    except ValueError as exc:  # a 2xx that is not JSON: treat as no answer
+                        raise GatewayUnavailable(f"{method} {path}: unreadable answer") from exc
         except RetryError as exc:
             raise GatewayUnavailable(f"{method} {path}: VSS did not answer") from exc
         raise GatewayUnavailable(f"{method} {path}: no attempt made")  # pragma: no cover
@@ -88,24 +93,34 @@ class HttpVssGateway:
         data = await self._call(
             "POST", "/dossiers", json=body, headers={"Idempotency-Key": idempotency_key}
         )
-        return msgspec.convert(data, Receipt)
+        return _convert(data, Receipt)
 
     async def status(self, receipt_id: str) -> Receipt:
-        return msgspec.convert(await self._call("GET", f"/dossiers/{receipt_id}"), Receipt)
+        return _convert(await self._call("GET", f"/dossiers/{receipt_id}"), Receipt)
 
     async def activate(self, receipt_id: str, code: str) -> Receipt:
         data = await self._call("POST", f"/dossiers/{receipt_id}/activation", json={"code": code})
-        return msgspec.convert(data, Receipt)
+        return _convert(data, Receipt)
 
     async def request_new_code(self, receipt_id: str, email: str | None) -> Receipt:
+        # Not retried: each call mails a new code and voids the last, so a blind retry would
+        # leave the user holding a dead code. A failure is reported; the user asks again.
         data = await self._call(
-            "POST", f"/dossiers/{receipt_id}/activation-code", json={"email": email}
+            "POST", f"/dossiers/{receipt_id}/activation-code", json={"email": email}, retry=False
         )
-        return msgspec.convert(data, Receipt)
+        return _convert(data, Receipt)
 
     async def lookup_unit(self, tax_code: str) -> UnitRecord:
         data = await self._call("GET", "/units", params={"tax_code": tax_code})
-        return msgspec.convert(data, UnitRecord)
+        return _convert(data, UnitRecord)
+
+
+def _convert(data: Any, shape: type[T]) -> T:
+    """VSS's answer in our shape; an answer of another shape counts as no answer."""
+    try:
+        return msgspec.convert(data, shape)
+    except msgspec.ValidationError as exc:
+        raise GatewayUnavailable(f"VSS answered in an unexpected shape: {exc}") from exc
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

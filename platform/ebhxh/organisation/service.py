@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from ebhxh.db.errors import is_conflict
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.errors import ErrorCode, ProblemError
 from ebhxh.events.model import OrganisationSynced
@@ -26,9 +27,17 @@ class OrganisationService:
         """Make the stored tree equal to `nodes`; report what changed.
 
         All or nothing: removing a node a unit is declared on, or turning it into a
-        department, refuses the whole push (409) and changes nothing.
+        department, refuses the whole push (409) and changes nothing; so does a collision
+        with a concurrent push or declaration (409 `conflict`: push again).
         """
-        ordered = checked_tree(nodes)
+        try:
+            return await self._push(checked_tree(nodes))
+        except Exception as exc:
+            if is_conflict(exc):
+                raise ProblemError(ErrorCode.CONFLICT, status=409) from exc
+            raise
+
+    async def _push(self, ordered: list[OrgNodeIn]) -> tuple[OrgSyncReport, OrganisationSynced]:
         async with self.scope.transaction():
             stored = {row["external_id"]: row for row in await self._stored_rows()}
             ids = {ext: row["id"] for ext, row in stored.items()}

@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from ebhxh.db.errors import is_unique_violation
+from ebhxh.db.errors import is_conflict
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.errors import ErrorCode, ProblemError
 from ebhxh.errors.messages import Language
@@ -74,7 +74,7 @@ class UnitService:
             try:
                 await self.scope.insert(InsuranceUnit, unit)
             except Exception as exc:
-                if is_unique_violation(exc):
+                if is_conflict(exc):
                     raise ProblemError(ErrorCode.CONFLICT, status=409) from exc
                 raise
         out = await self.get(unit.id)

@@ -121,6 +121,15 @@ class SandboxService:
         dossier = await self._dossier(str(dossier_id))
         code = f"{secrets.randbelow(10**6):06d}"
         expires = self.clock.now() + dt.timedelta(hours=self.settings.activation_ttl_hours)
+        # Mail first: if it cannot be sent, the previous code stays the valid one.
+        await send_activation_code(
+            self.settings,
+            to=email or dossier.email,
+            unit_name=dossier.unit_name,
+            receipt_id=str(dossier_id),
+            code=code,
+            expires_at=expires,
+        )
         await VssDossier.update(
             {
                 VssDossier.code_hash: _hash(code),
@@ -130,14 +139,6 @@ class SandboxService:
                 VssDossier.email: email or dossier.email,
             }
         ).where(VssDossier.id == dossier_id)
-        await send_activation_code(
-            self.settings,
-            to=email or dossier.email,
-            unit_name=dossier.unit_name,
-            receipt_id=str(dossier_id),
-            code=code,
-            expires_at=expires,
-        )
         log.info("vss_activation_code_sent", receipt_id=str(dossier_id))
 
     async def _dossier(self, receipt_id: str) -> VssDossier:
@@ -165,16 +166,17 @@ class SandboxService:
         if dossier.code_expires_at is None or self.clock.now() > dossier.code_expires_at:
             raise Refusal("code_expired", "Mã kích hoạt đã hết hạn; hãy yêu cầu mã mới.", 410)
         if dossier.code_hash != _hash(code):
-            attempts = dossier.failed_attempts + 1
+            counted = (
+                await VssDossier.update(
+                    {VssDossier.failed_attempts: VssDossier.failed_attempts + 1}
+                )
+                .where(VssDossier.id == dossier.id)
+                .returning(VssDossier.failed_attempts)
+            )
+            attempts = int(counted[0]["failed_attempts"])  # atomic: concurrent guesses all count
             locked = attempts >= self.settings.max_attempts
-            await VssDossier.update(
-                {
-                    VssDossier.failed_attempts: attempts,
-                    VssDossier.status: (
-                        VssStatus.ACTIVATION_LOCKED if locked else VssStatus.AWAITING_ACTIVATION
-                    ).value,
-                }
-            ).where(VssDossier.id == dossier.id)
+            if locked:
+                await self._set_status(dossier.id, VssStatus.ACTIVATION_LOCKED)
             if locked:
                 raise Refusal("code_locked", "Nhập sai mã quá 5 lần; hãy yêu cầu mã mới.", 423)
             left = self.settings.max_attempts - attempts

@@ -22,7 +22,8 @@ async def forwards() -> MigrationManager:
 
     async def create_indexes() -> None:
         engine = engine_finder()
-        assert engine is not None
+        if engine is None:
+            raise RuntimeError("no database engine configured")
         for statement in STATEMENTS:
             await engine.run_ddl(statement)
 
