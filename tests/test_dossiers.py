@@ -19,10 +19,19 @@ from ebhxh.app import create_app
 from ebhxh.clock import ShiftedClock
 from ebhxh.demo.threaded import ThreadedServer, free_port
 from ebhxh.settings import Settings
+from ebhxh.signing.certificates import summarise
 from ebhxh.vss_sandbox.app import create_sandbox_app
 from ebhxh.vss_sandbox.inbox import MailCatcher, activation_code, read_inbox
 from ebhxh.vss_sandbox.settings import SandboxSettings
-from tests.conftest import UNIT_EMAIL, Pki, TenantHandle, in_app, settle_outbox, signed_unit
+from tests.conftest import (
+    UNIT_EMAIL,
+    Pki,
+    TenantHandle,
+    in_app,
+    set_up_hsm_signature,
+    settle_outbox,
+    signed_unit,
+)
 
 Client = AsyncTestClient[Litestar]
 
@@ -357,3 +366,56 @@ async def test_outbox_work_remembers_the_request_that_caused_it(
         return [row["request_id"] for row in rows]
 
     assert in_app(client, request_ids) == ["req-dossier-42"]
+
+
+async def test_a_failed_signing_leaves_a_draft_that_the_next_attempt_resumes(
+    client: Client, tenant: TenantHandle, test_pki: Pki
+) -> None:
+    unit_id = await signed_unit(client, tenant, test_pki)
+    wrong_pin = await client.put(
+        f"/units/{unit_id}/signature",
+        json={
+            "signer_type": "hsm",
+            "settings": {"token_label": test_pki.TOKEN},
+            "secrets": {"pin": "000000"},
+            "certificate_sha256": summarise(test_pki.organisation).sha256,
+        },
+        headers=tenant.headers,
+    )
+    assert wrong_pin.status_code == 200
+    refused = await client.post(
+        f"/units/{unit_id}/dossiers", json={"kind": "register-unit-code"}, headers=tenant.headers
+    )
+    assert (refused.status_code, refused.json()["code"]) == (422, "hsm_pin_incorrect")
+    listed = (await client.get(f"/units/{unit_id}/dossiers", headers=tenant.headers)).json()
+    [draft] = listed["dossiers"]
+    assert draft["state"] == "draft"
+    assert "ký số thất bại: hsm_pin_incorrect" in draft["history"][-1]["reason"]
+
+    assert (await set_up_hsm_signature(client, tenant, test_pki, unit_id)).status_code == 200
+    resumed = await _create(client, tenant, unit_id, "register-unit-code")
+    assert resumed["id"] == draft["id"]  # the same dossier, signed now
+    await _until(client, tenant, draft["id"], "awaiting_activation")
+
+
+async def test_recording_the_unit_code_twice_makes_one_change_dossier(
+    client: Client, tenant: TenantHandle, test_pki: Pki, sandbox: Sandbox, mail: MailCatcher
+) -> None:
+    unit_id = await signed_unit(client, tenant, test_pki)
+    created = await _create(client, tenant, unit_id, "register-unit-code")
+    waiting = await _until(client, tenant, created["id"], "awaiting_activation")
+    await _activate(client, tenant, mail, waiting)
+    sandbox.approve(waiting["receipt_id"])
+    code = (await _until(client, tenant, created["id"], "approved"))["issued_unit_code"]
+    first, second = [
+        await client.put(
+            f"/units/{unit_id}/unit-code", json={"unit_code": code}, headers=tenant.headers
+        )
+        for _ in range(2)
+    ]
+    assert first.json()["id"] == second.json()["id"]
+    wrong = await client.put(
+        f"/units/{unit_id}/unit-code", json={"unit_code": "AAA111A"}, headers=tenant.headers
+    )
+    assert (wrong.status_code, wrong.json()["code"]) == (422, "dossier_kind_not_allowed")
+    assert code in wrong.json()["detail"]
