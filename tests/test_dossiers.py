@@ -19,7 +19,6 @@ from ebhxh.app import create_app
 from ebhxh.clock import ShiftedClock
 from ebhxh.demo.threaded import ThreadedServer, free_port
 from ebhxh.settings import Settings
-from ebhxh.signing.certificates import summarise
 from ebhxh.vss_sandbox.app import create_sandbox_app
 from ebhxh.vss_sandbox.inbox import MailCatcher, activation_code, read_inbox
 from ebhxh.vss_sandbox.settings import SandboxSettings
@@ -28,7 +27,6 @@ from tests.conftest import (
     Pki,
     TenantHandle,
     in_app,
-    set_up_hsm_signature,
     settle_outbox,
     signed_unit,
 )
@@ -369,30 +367,20 @@ async def test_outbox_work_remembers_the_request_that_caused_it(
 
 
 async def test_a_failed_signing_leaves_a_draft_that_the_next_attempt_resumes(
-    client: Client, tenant: TenantHandle, test_pki: Pki
+    client: Client, tenant: TenantHandle, test_pki: Pki, clock: ShiftedClock
 ) -> None:
     unit_id = await signed_unit(client, tenant, test_pki)
-    wrong_pin = await client.put(
-        f"/units/{unit_id}/signature",
-        json={
-            "signer_type": "hsm",
-            "settings": {"token_label": test_pki.TOKEN},
-            "secrets": {"pin": "000000"},
-            "certificate_sha256": summarise(test_pki.organisation).sha256,
-        },
-        headers=tenant.headers,
-    )
-    assert wrong_pin.status_code == 200
+    clock.advance(dt.timedelta(days=400))  # the certificate has expired by now
     refused = await client.post(
         f"/units/{unit_id}/dossiers", json={"kind": "register-unit-code"}, headers=tenant.headers
     )
-    assert (refused.status_code, refused.json()["code"]) == (422, "hsm_pin_incorrect")
+    assert (refused.status_code, refused.json()["code"]) == (422, "cert_expired")
     listed = (await client.get(f"/units/{unit_id}/dossiers", headers=tenant.headers)).json()
     [draft] = listed["dossiers"]
     assert draft["state"] == "draft"
-    assert "ký số thất bại: hsm_pin_incorrect" in draft["history"][-1]["reason"]
+    assert "ký số thất bại: cert_expired" in draft["history"][-1]["reason"]
 
-    assert (await set_up_hsm_signature(client, tenant, test_pki, unit_id)).status_code == 200
+    clock.advance(dt.timedelta(days=-400))  # a renewed certificate, as far as checks go
     resumed = await _create(client, tenant, unit_id, "register-unit-code")
     assert resumed["id"] == draft["id"]  # the same dossier, signed now
     await _until(client, tenant, draft["id"], "awaiting_activation")

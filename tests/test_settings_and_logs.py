@@ -71,3 +71,18 @@ def test_secrets_are_redacted_from_log_lines(capsys: pytest.CaptureFixture[str])
     assert lines[0]["token"] == REDACTED and lines[0]["unit"] == "HQ"
     assert REDACTED in lines[1]["detail"]
     assert REDACTED in lines[2]["event"]
+
+
+def test_secrets_in_nested_values_and_exceptions_are_redacted(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("INFO", json=True)
+    token = "ebhxh_" + "Z9y8X7w6" * 5
+    log = structlog.get_logger("test")
+    try:
+        raise ValueError(f"bad credential {token}")
+    except ValueError:
+        log.exception("failed", details={"pin": "4321", "inner": [{"client_secret": "s"}]})
+    text = capsys.readouterr().err
+    assert token not in text and "4321" not in text and '"s"' not in text
+    assert "ValueError" in text and REDACTED in text

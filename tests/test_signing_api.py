@@ -7,9 +7,11 @@ The signed TK3-TS is checked by our validator and by an independent one: poppler
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import subprocess
 import unicodedata
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -166,7 +168,7 @@ def _pdfsig_says_valid(pdf: bytes, test_pki: Pki, folder: Path) -> None:
     assert "Certificate is Trusted." in result.stdout, result.stdout
 
 
-async def test_a_wrong_pin_is_refused_and_leaves_nothing_signed(
+async def test_a_wrong_pin_is_refused_at_setup(
     client: Client, tenant: TenantHandle, test_pki: Pki
 ) -> None:
     unit_id = await _unit(client, tenant)
@@ -178,13 +180,30 @@ async def test_a_wrong_pin_is_refused_and_leaves_nothing_signed(
         },
         headers=tenant.headers,
     )
-    assert wrong.status_code == 200  # certificates are public: the PIN is first used to sign
+    assert (wrong.status_code, wrong.json()["code"]) == (422, "hsm_pin_incorrect")
+    missing = await client.get(f"/units/{unit_id}/signature", headers=tenant.headers)
+    assert missing.status_code == 409
+
+
+async def test_a_pin_changed_after_setup_fails_the_signing_and_leaves_nothing_signed(
+    client: Client, tenant: TenantHandle, test_pki: Pki
+) -> None:
+    unit_id = await _unit(client, tenant)
+    assert (await set_up_hsm_signature(client, tenant, test_pki, unit_id)).status_code == 200
+
+    async def store_stale_pin() -> None:  # as if the token's PIN changed since the setup
+        stale = client.app.state.signing.secrets.encrypt(json.dumps({"pin": "000000"}).encode())
+        await SignatureSetup.update({SignatureSetup.secrets_ciphertext: stale}).where(
+            SignatureSetup.unit == uuid.UUID(unit_id)
+        )
+
+    in_app(client, store_stale_pin)
     refused = await client.post(
         f"/units/{unit_id}/signing-requests", json={"form": "tk3-ts"}, headers=tenant.headers
     )
-    assert refused.status_code == 422
-    assert (refused.json()["code"], refused.json()["field"]) == ("hsm_pin_incorrect", "signer")
-    # Correct the PIN: a new request signs; the failed one stays failed, unsigned.
+    assert (refused.status_code, refused.json()["code"]) == (422, "hsm_pin_incorrect")
+    assert refused.json()["field"] == "signer"
+    # Set the PIN again: a new request signs; nothing half-signed was left behind.
     assert (await set_up_hsm_signature(client, tenant, test_pki, unit_id)).status_code == 200
     again = await client.post(
         f"/units/{unit_id}/signing-requests", json={"form": "tk3-ts"}, headers=tenant.headers

@@ -190,3 +190,108 @@ async def test_nothing_is_trusted_without_a_trust_store(world: World) -> None:
 def test_tax_code_variants_in_the_subject(world: World, uid: str, found: str) -> None:
     der = world.ca.issue(world.key.public_key(), pki.name("CÔNG TY", uid))
     assert summarise(der).tax_codes == (found,)
+
+
+def test_a_tax_code_outside_the_identifier_attribute_does_not_count(world: World) -> None:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    mentions = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, "Nguyen Van A (MST: 0100109106)"),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "MST 0100109106"),
+        ]
+    )
+    assert summarise(world.ca.issue(world.key.public_key(), mentions)).tax_codes == ()
+    eleven = world.ca.issue(world.key.public_key(), pki.name("CÔNG TY", "MST:01001091069"))
+    assert summarise(eleven).tax_codes == ()
+
+
+async def test_a_personal_certificate_is_refused_even_if_it_claims_a_tax_code(
+    world: World,
+) -> None:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    both = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, "Nguyen Van A"),
+            x509.NameAttribute(NameOID.USER_ID, "CCCD:001085012345"),
+            x509.NameAttribute(NameOID.SERIAL_NUMBER, f"MST:{TAX_CODE}"),
+        ]
+    )
+    der = world.ca.issue(world.key.public_key(), both)
+    with pytest.raises(ProblemError) as raised:
+        await check_certificate(der, tax_code=TAX_CODE, trust=world.trust, now=NOW)
+    assert raised.value.code is ErrorCode.CERT_PERSONAL
+
+
+async def test_a_tls_server_certificate_is_not_for_signing(world: World) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes as h
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(pki.name("CÔNG TY", f"MST:{TAX_CODE}"))
+        .issuer_name(world.ca.name)
+        .public_key(world.key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - dt.timedelta(days=1))
+        .not_valid_after(NOW + dt.timedelta(days=30))
+        .add_extension(pki.SIGNING_USAGE, critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(world.ca.key, h.SHA256())
+    )
+    der = certificate.public_bytes(Encoding.DER)
+    with pytest.raises(ProblemError) as raised:
+        await check_certificate(der, tax_code=TAX_CODE, trust=world.trust, now=NOW)
+    assert raised.value.code is ErrorCode.CERT_KEY_USAGE
+
+
+async def test_a_crl_in_the_store_revokes_even_without_a_distribution_point(
+    tmp_path: Path,
+) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes as h
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    ca, key = pki.LocalCA(), pki.new_key()
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(pki.name("CÔNG TY", f"MST:{TAX_CODE}"))
+        .issuer_name(ca.name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - dt.timedelta(days=1))
+        .not_valid_after(NOW + dt.timedelta(days=30))
+        .add_extension(pki.SIGNING_USAGE, critical=True)
+        .sign(ca.key, h.SHA256())
+    ).public_bytes(Encoding.DER)
+    ca.revoke(certificate)
+    trust = TrustStore.from_folder(ca.write_trust_store(tmp_path))
+    with pytest.raises(ProblemError) as raised:
+        await check_certificate(certificate, tax_code=TAX_CODE, trust=trust, now=NOW)
+    assert raised.value.code is ErrorCode.CERT_REVOKED
+
+
+async def test_an_expired_certificate_cannot_hide_behind_a_backdated_signing_time(
+    world: World,
+) -> None:
+    pdf, _ = _form()
+    prepared = await pades.prepare(pdf, world.good)
+    signed = await pades.finish(prepared, _sign(world.key, prepared.to_be_signed))
+    later = world.ca.certificate.not_valid_after_utc + dt.timedelta(days=1)
+    with pytest.raises(ProblemError) as raised:
+        await validate_signed_pdf(signed, trust=world.trust, tax_code=TAX_CODE, now=later)
+    assert raised.value.code is ErrorCode.CERT_EXPIRED
+
+
+async def test_a_damaged_date_is_tampering_not_a_crash(world: World) -> None:
+    signed, _ = await _signed(world)
+    broken = signed.replace(b"/M (D\\072", b"/M (X\\072", 1)
+    assert broken != signed
+    with pytest.raises(ProblemError) as raised:
+        await validate_signed_pdf(broken, trust=world.trust, tax_code=TAX_CODE, now=NOW)
+    assert raised.value.code in (ErrorCode.DOCUMENT_TAMPERED, ErrorCode.DOCUMENT_NOT_COVERED)

@@ -190,3 +190,12 @@ async def test_provinces_are_listed_with_their_route(client: Client, tenant: Ten
     routes = {p["name"]: p["route"] for p in provinces}
     assert routes["Hà Nội"] == "electronic"
     assert routes["Đà Nẵng"] == "paper"
+
+
+@pytest.mark.parametrize("name", ["Công ty\x00 Sông Hồng", "Công ty\nSông Hồng", "A\x07B"])
+async def test_control_characters_are_refused(
+    client: Client, tenant: TenantHandle, name: str
+) -> None:
+    await _with_tree(client, tenant)
+    response = await client.post("/units", json=_declaration(name=name), headers=tenant.headers)
+    assert (response.status_code, response.json()["field"]) == (422, "name")

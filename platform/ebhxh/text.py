@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+"""A pattern for free text fields: no control characters (NUL breaks PostgreSQL text and
+XML; the forms have no use for tabs or newlines in a name or an address)."""
+
 
 def strip_diacritics(text: str) -> str:
     """Without diacritics ("Đà Nẵng" -> "Da Nang"): NFD, drop combining marks, đ/Đ -> d/D."""

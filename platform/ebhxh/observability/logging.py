@@ -21,18 +21,30 @@ REDACTED = "[redacted]"
 _TOKEN_PATTERN = re.compile(r"ebhxh_[A-Za-z0-9_\-]{20,}")
 
 
+def _is_secret_key(key: str) -> bool:
+    name = key.lower().replace("-", "_")
+    return bool(SECRET_WORDS.intersection(name.split("_"))) or "private_key" in name
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, str):
+        return _TOKEN_PATTERN.sub(REDACTED, value) if "ebhxh_" in value else value
+    if isinstance(value, dict):
+        return {k: REDACTED if _is_secret_key(str(k)) else _redact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_redact(item) for item in value)
+    return value
+
+
 def redact_secrets(
     _logger: object, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    """Mask values under secret-naming keys (`token`, `client_secret`, `pin`, `private_key`,
-    ...: any `_`-separated word of the key) and token-shaped substrings anywhere.
+    """Mask values under secret-naming keys (`token`, `client_secret`, `pin`, `private_key`:
+    any `_`-separated word of the key), at any depth, and token-shaped text anywhere,
+    including a formatted exception (this runs after `format_exc_info`).
     """
     for key, value in list(event_dict.items()):
-        name = key.lower().replace("-", "_")
-        if SECRET_WORDS.intersection(name.split("_")) or "private_key" in name:
-            event_dict[key] = REDACTED
-        elif isinstance(value, str) and "ebhxh_" in value:
-            event_dict[key] = _TOKEN_PATTERN.sub(REDACTED, value)
+        event_dict[key] = REDACTED if _is_secret_key(key) else _redact(value)
     return event_dict
 
 
@@ -43,7 +55,6 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        redact_secrets,
     ]
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     structlog.configure(
@@ -57,6 +68,7 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            redact_secrets,
             renderer,
         ],
     )

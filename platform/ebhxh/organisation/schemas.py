@@ -8,9 +8,10 @@ from typing import Annotated
 import msgspec
 
 from ebhxh.organisation.tables import NodeKind
+from ebhxh.text import PRINTABLE
 
 ExternalId = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^\S(.*\S)?$")]
-NodeName = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+NodeName = Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=PRINTABLE)]
 MAX_NODES = 5000
 
 

@@ -78,7 +78,8 @@ class PluginCatalogue:
         caller = self.plugins.hook.ebhxh_lifecycle_event
         for impl in caller.get_hookimpls():
             try:
-                impl.function(event=event)
+                # pluggy lets an implementation take fewer arguments than the spec.
+                impl.function(**{name: event for name in impl.argnames if name == "event"})
             except Exception:
                 log.exception(
                     "plugin_event_failed",

@@ -16,6 +16,7 @@ import re
 import msgspec
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import (
     ExpiredError,
@@ -28,8 +29,20 @@ from pyhanko_certvalidator.errors import (
 from ebhxh.errors import ErrorCode, ProblemError
 from ebhxh.signing.trust import TrustStore
 
-_TAX_CODE = re.compile(r"(?:MST|TIN|VATVN|M\.S\.T)\s*[:=\-]?\s*(\d{10}(?:\s*-?\s*\d{3})?)", re.I)
-_PERSONAL = re.compile(r"\b(CCCD|CMND|HC|PASSPORT)\s*[:=\-]", re.I)
+ORGANIZATION_IDENTIFIER = x509.ObjectIdentifier("2.5.4.97")
+# Only the identifier attributes count, each value whole: a tax code mentioned in a CN or OU
+# ("Nguyễn Văn A (MST: 0100109106)") proves nothing about whose key it is.
+_IDENTIFIER_ATTRIBUTES = (NameOID.USER_ID, NameOID.SERIAL_NUMBER, ORGANIZATION_IDENTIFIER)
+_TAX_CODE = re.compile(r"^(?:MST|TIN|VATVN)\s*[:=\-]?\s*(\d{10}(?:-\d{3})?)$", re.I)
+_PERSONAL = re.compile(r"^(?:CCCD|CMND|HC|PASSPORT)\s*[:=\-]", re.I)
+# A certificate that names its purposes must name one that covers signing documents.
+_SIGNING_PURPOSES = {
+    ExtendedKeyUsageOID.CLIENT_AUTH,
+    ExtendedKeyUsageOID.EMAIL_PROTECTION,
+    ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE,
+    x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36"),  # id-kp-documentSigning (RFC 9336)
+    x509.ObjectIdentifier("1.3.6.1.4.1.311.10.3.12"),  # Microsoft document signing
+}
 
 
 class CertificateSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -52,7 +65,14 @@ def _compact(tax_code: str) -> str:
 def summarise(der: bytes) -> CertificateSummary:
     """Serial (hex), subject, validity and the tax codes found in the subject."""
     certificate = x509.load_der_x509_certificate(der)
-    subject_values = " ".join(str(attribute.value) for attribute in certificate.subject)
+    identifiers = [
+        str(attribute.value).strip()
+        for oid in _IDENTIFIER_ATTRIBUTES
+        for attribute in certificate.subject.get_attributes_for_oid(oid)
+    ]
+    tax_codes = tuple(
+        _compact(found.group(1)) for value in identifiers if (found := _TAX_CODE.match(value))
+    )
     return CertificateSummary(
         serial=format(certificate.serial_number, "X"),
         subject=certificate.subject.rfc4514_string(),
@@ -60,8 +80,8 @@ def summarise(der: bytes) -> CertificateSummary:
         not_before=certificate.not_valid_before_utc,
         not_after=certificate.not_valid_after_utc,
         sha256=hashlib.sha256(der).hexdigest(),
-        tax_codes=tuple(_compact(m) for m in _TAX_CODE.findall(subject_values)),
-        personal=bool(_PERSONAL.search(subject_values)),
+        tax_codes=tax_codes,
+        personal=any(_PERSONAL.match(value) for value in identifiers),
     )
 
 
@@ -71,7 +91,29 @@ def _allows_signing(der: bytes) -> bool:
         usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         return False
-    return bool(usage.digital_signature or usage.content_commitment)
+    if not (usage.digital_signature or usage.content_commitment):
+        return False
+    try:
+        purposes = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return True
+    return bool(_SIGNING_PURPOSES.intersection(purposes))
+
+
+def _revoked_by_store(der: bytes, trust: TrustStore) -> bool:
+    """Whether a CRL in the store, from the certificate's issuer, lists its serial.
+
+    Checked directly because path validation only consults CRLs for certificates that
+    name a distribution point.
+    """
+    certificate = x509.load_der_x509_certificate(der)
+    for crl in trust.crls:
+        revocations = x509.load_der_x509_crl(crl.dump())
+        if revocations.issuer != certificate.issuer:
+            continue
+        if revocations.get_revoked_certificate_by_serial_number(certificate.serial_number):
+            return True
+    return False
 
 
 async def check_certificate(
@@ -95,14 +137,12 @@ async def check_certificate(
         raise ProblemError(ErrorCode.CERT_EXPIRED, field=field, params=dates)
     if not _allows_signing(der):
         raise ProblemError(ErrorCode.CERT_KEY_USAGE, field=field)
-    if _compact(tax_code) not in summary.tax_codes:
-        code = (
-            ErrorCode.CERT_PERSONAL
-            if summary.personal and not summary.tax_codes
-            else (ErrorCode.CERT_TAX_CODE_MISMATCH)
-        )
+    if summary.personal or _compact(tax_code) not in summary.tax_codes:
+        code = ErrorCode.CERT_PERSONAL if summary.personal else ErrorCode.CERT_TAX_CODE_MISMATCH
         found = ", ".join(summary.tax_codes) or "—"
         raise ProblemError(code, field=field, params={"value": tax_code, "found": found})
+    if _revoked_by_store(der, trust):
+        raise ProblemError(ErrorCode.CERT_REVOKED, field=field)
     context = ValidationContext(
         trust_roots=trust.roots,
         other_certs=[*trust.intermediates, *(asn1_x509.Certificate.load(c) for c in chain)],

@@ -105,12 +105,17 @@ class SigningService:
         offered = await signer.list_certificates(access.settings, access.secrets)
         certificates = []
         for der in offered:
+            try:
+                summary = summarise(der)
+            except ValueError:  # an object on the device that is not a certificate we read
+                log.warning("certificate_unreadable", signer_type=access.signer_type)
+                continue
             problem: ProblemError | None = None
             try:
                 await self._checked(der, unit["tax_code"])
             except ProblemError as refused:
                 problem = refused
-            certificates.append(_certificate_out(summarise(der), problem, self.language))
+            certificates.append(_certificate_out(summary, problem, self.language))
         return CertificateList(certificates=certificates)
 
     async def set_up(self, unit_id: uuid.UUID, data: SignatureSetupIn) -> SignatureSetupOut:
@@ -279,6 +284,15 @@ class SigningService:
         except ProblemError as refused:
             await self._fail(request.id, refused.code)
             raise
+        except Exception as exc:  # a signer plugin's own failure: say so, never a 500
+            await self._fail(request.id, ErrorCode.SIGNER_UNAVAILABLE)
+            log.exception("signer_failed", signing_request_id=str(request.id))
+            raise ProblemError(
+                ErrorCode.SIGNER_UNAVAILABLE,
+                status=502,
+                field="signer",
+                params={"reason": type(exc).__name__},
+            ) from exc
         if isinstance(outcome, SignaturePending):
             await self.scope.update(
                 SigningRequest, {SigningRequest.waiting_for: outcome.waiting_for}

@@ -47,6 +47,28 @@ async def validate_signed_pdf(
     now: dt.datetime,
     expected_xml: bytes | None = None,
 ) -> SignatureReport:
+    """The report of a valid document, or `ProblemError` naming what is wrong with it.
+
+    Whatever a crafted document makes the PDF or CMS parsers raise is `document_tampered`.
+    """
+    try:
+        return await _validate(
+            pdf, trust=trust, tax_code=tax_code, now=now, expected_xml=expected_xml
+        )
+    except ProblemError:
+        raise
+    except Exception as exc:
+        raise ProblemError(ErrorCode.DOCUMENT_TAMPERED, field="document") from exc
+
+
+async def _validate(
+    pdf: bytes,
+    *,
+    trust: TrustStore,
+    tax_code: str,
+    now: dt.datetime,
+    expected_xml: bytes | None = None,
+) -> SignatureReport:
     """The report of a valid document, or `ProblemError` naming what is wrong with it."""
     try:
         signatures = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures
@@ -71,10 +93,13 @@ async def validate_signed_pdf(
     if status.coverage is not SignatureCoverageLevel.ENTIRE_FILE:
         raise ProblemError(ErrorCode.DOCUMENT_NOT_COVERED, field="document")
     signer_der = status.signing_cert.dump()
-    signed_at = status.signer_reported_dt
+    # Checked at `now`, not at the signing time the signer reports: that time is the
+    # signer's own claim (CMS signingTime, /M), and a backdated claim must not revive an
+    # expired certificate. Only a timestamp token could vouch for an earlier moment.
     summary = await check_certificate(
-        signer_der, tax_code=tax_code, trust=trust, now=signed_at or now, field="document"
+        signer_der, tax_code=tax_code, trust=trust, now=now, field="document"
     )
+    signed_at = status.signer_reported_dt
     declaration = embedded_xml(pdf)
     if declaration is None or (expected_xml is not None and declaration != expected_xml):
         raise ProblemError(ErrorCode.XML_MISMATCH, field="document")

@@ -8,8 +8,9 @@ from typing import Annotated
 import msgspec
 
 from ebhxh.provinces.model import Route
+from ebhxh.text import PRINTABLE
 
-Line = Annotated[str, msgspec.Meta(max_length=500)]
+Line = Annotated[str, msgspec.Meta(max_length=500, pattern=PRINTABLE)]
 Email = Annotated[str, msgspec.Meta(max_length=320, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Phone = Annotated[str, msgspec.Meta(max_length=20, pattern=r"^$|^\+?[0-9 .\-()]{6,20}$")]
 IsoDate = Annotated[str, msgspec.Meta(pattern=r"^$|^\d{4}-\d{2}-\d{2}$")]
@@ -22,11 +23,11 @@ class Particulars(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     contact_address: Line = ""
     phone: Phone = ""
     email: Email = ""
-    unit_type: Annotated[str, msgspec.Meta(max_length=100)] = ""
-    licence_number: Annotated[str, msgspec.Meta(max_length=50)] = ""
+    unit_type: Annotated[str, msgspec.Meta(max_length=100, pattern=PRINTABLE)] = ""
+    licence_number: Annotated[str, msgspec.Meta(max_length=50, pattern=PRINTABLE)] = ""
     licence_date: IsoDate = ""
-    licence_issuer: Annotated[str, msgspec.Meta(max_length=255)] = ""
-    contribution_frequency: Annotated[str, msgspec.Meta(max_length=50)] = ""
+    licence_issuer: Annotated[str, msgspec.Meta(max_length=255, pattern=PRINTABLE)] = ""
+    contribution_frequency: Annotated[str, msgspec.Meta(max_length=50, pattern=PRINTABLE)] = ""
 
 
 PARTICULAR_FIELDS = tuple(f.name for f in msgspec.structs.fields(Particulars))
@@ -41,7 +42,12 @@ class UnitDeclaration(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     org_node_external_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     name: Annotated[
         str,
-        msgspec.Meta(min_length=1, max_length=255, description="Name as on the business licence."),
+        msgspec.Meta(
+            min_length=1,
+            max_length=255,
+            pattern=PRINTABLE,
+            description="Name as on the business licence.",
+        ),
     ]
     tax_code: Annotated[
         str,

@@ -3,10 +3,15 @@
 python-pkcs11 calls are blocking C calls, so the signer type runs them in a thread. The
 token is chosen by label (slot numbers change), the key by the certificate's CKA_ID or an
 explicit key label. The PIN is used for the session and not kept.
+
+Loading a PKCS#11 module runs its code inside the platform, so only modules the operator
+lists in `EBHXH_HSM_MODULES` (comma-separated paths; default: SoftHSM2's) can be named.
+Logins are per token and process, so signings on one token take turns.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -14,6 +19,7 @@ from typing import Any
 import pkcs11
 from pkcs11 import Attribute, Mechanism, ObjectClass
 from pkcs11 import exceptions as p11
+from pkcs11.util.ec import encode_ecdsa_signature
 
 from ebhxh.errors import ErrorCode
 from ebhxh.signing.contract import SignerFailure
@@ -21,9 +27,21 @@ from ebhxh.signing.contract import SignerFailure
 DEFAULT_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 _libraries: dict[str, Any] = {}  # pkcs11.lib instances, one per module path
 _lock = threading.Lock()
+_token_locks: dict[str, threading.Lock] = {}
+
+
+def allowed_modules() -> set[str]:
+    """The PKCS#11 modules the operator allows (`EBHXH_HSM_MODULES`)."""
+    configured = os.environ.get("EBHXH_HSM_MODULES", "")
+    return {path.strip() for path in configured.split(",") if path.strip()} or {DEFAULT_MODULE}
 
 
 def _library(path: str) -> Any:
+    if path not in allowed_modules():
+        raise SignerFailure(
+            ErrorCode.SIGNER_SETTINGS,
+            reason=f"module {path} is not in EBHXH_HSM_MODULES; ask the operator to allow it",
+        )
     with _lock:
         if path not in _libraries:
             try:
@@ -47,9 +65,28 @@ def _token(settings: Mapping[str, str]) -> pkcs11.Token:
         raise SignerFailure(ErrorCode.HSM_TOKEN_MISSING, value=label) from exc
 
 
-def list_certificates(settings: Mapping[str, str]) -> list[bytes]:
-    """Every X.509 certificate object on the token (public objects: no PIN needed)."""
-    with _token(settings).open() as session:
+def _turn(label: str) -> threading.Lock:
+    with _lock:
+        return _token_locks.setdefault(label, threading.Lock())
+
+
+def _open(token: pkcs11.Token, pin: str | None) -> Any:
+    try:
+        return token.open(user_pin=pin) if pin is not None else token.open()
+    except p11.PinIncorrect as exc:
+        raise SignerFailure(ErrorCode.HSM_PIN_INCORRECT) from exc
+    except p11.PinLocked as exc:
+        raise SignerFailure(ErrorCode.HSM_PIN_LOCKED) from exc
+    except (p11.PinInvalid, p11.PinLenRange) as exc:
+        raise SignerFailure(ErrorCode.HSM_PIN_INCORRECT) from exc
+
+
+def list_certificates(settings: Mapping[str, str], pin: str | None = None) -> list[bytes]:
+    """Every X.509 certificate on the token. With a PIN, the PIN is proven first (a setup
+    must show it can use the token, not only read its public objects).
+    """
+    token = _token(settings)
+    with _turn(token.label), _open(token, pin) as session:
         return [
             bytes(obj[Attribute.VALUE])
             for obj in session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE})
@@ -59,20 +96,13 @@ def list_certificates(settings: Mapping[str, str]) -> list[bytes]:
 def sign(settings: Mapping[str, str], pin: str, certificate: bytes, data: bytes) -> bytes:
     """SHA-256 with RSA (PKCS#1 v1.5) or ECDSA over `data`, with the certificate's key."""
     token = _token(settings)
-    try:
-        session = token.open(user_pin=pin)
-    except p11.PinIncorrect as exc:
-        raise SignerFailure(ErrorCode.HSM_PIN_INCORRECT) from exc
-    except p11.PinLocked as exc:
-        raise SignerFailure(ErrorCode.HSM_PIN_LOCKED) from exc
-    with session:
+    with _turn(token.label), _open(token, pin) as session:
         key: Any = _private_key(session, settings, certificate)  # a SignMixin PrivateKey
-        mechanism = (
-            Mechanism.ECDSA_SHA256
-            if key.key_type == pkcs11.KeyType.EC
-            else Mechanism.SHA256_RSA_PKCS
-        )
-        return bytes(key.sign(data, mechanism=mechanism))
+        is_ec = key.key_type == pkcs11.KeyType.EC
+        mechanism = Mechanism.ECDSA_SHA256 if is_ec else Mechanism.SHA256_RSA_PKCS
+        value = bytes(key.sign(data, mechanism=mechanism))
+        # PKCS#11 ECDSA gives raw r||s; CMS and our verification want DER.
+        return encode_ecdsa_signature(value) if is_ec else value
 
 
 def _private_key(
