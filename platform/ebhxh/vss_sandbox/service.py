@@ -11,10 +11,14 @@ import datetime as dt
 import hashlib
 import secrets
 import string
+import unicodedata
 import uuid
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 import structlog
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as parse_untrusted_xml
 
 from ebhxh.clock import Clock
 from ebhxh.errors import ProblemError
@@ -40,6 +44,26 @@ class Refusal(Exception):
 
 def _hash(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
+
+
+def _refuse_unlike_declaration(declaration: bytes, submission: Submission) -> None:
+    """The signed XML declaration must say what the submission says (tax code, name).
+
+    Parsed with defusedxml: the declaration comes from outside, and an entity-expanding
+    document is refused without being expanded.
+    """
+    try:
+        root = parse_untrusted_xml(declaration)
+    except (ParseError, DefusedXmlException) as exc:
+        raise Refusal("declaration_unreadable", "Tờ khai XML không đọc được.") from exc
+    declared = (
+        (root.findtext("ThongTinDonVi/MA_SO_THUE") or "").strip(),
+        unicodedata.normalize("NFC", (root.findtext("ThongTinDonVi/TEN_DVI") or "").strip()),
+    )
+    if declared != (submission.tax_code, unicodedata.normalize("NFC", submission.unit_name)):
+        raise Refusal(
+            "declaration_mismatch", "Tờ khai đã ký không khớp với thông tin hồ sơ gửi kèm."
+        )
 
 
 def new_unit_code() -> str:
@@ -68,7 +92,7 @@ class SandboxService:
             )
             return self._receipt(existing.to_dict())
         try:
-            await validate_signed_pdf(
+            report = await validate_signed_pdf(
                 submission.document,
                 trust=self.trust,
                 tax_code=submission.tax_code,
@@ -78,6 +102,7 @@ class SandboxService:
             raise Refusal(
                 "invalid_signature", f"Chữ ký số không hợp lệ: {invalid.code.value}"
             ) from invalid
+        _refuse_unlike_declaration(report.xml_declaration, submission)
         unit = await VssUnit.objects().get(VssUnit.tax_code == submission.tax_code)
         await self._refuse_conflicts(submission, unit)
         dossier = VssDossier(
