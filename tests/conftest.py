@@ -22,7 +22,6 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from ebhxh.app import create_app
-from ebhxh.db.engine import bind_engine, build_engine
 from ebhxh.settings import Settings
 from ebhxh.tenancy.bootstrap import CreatedTenant, create_tenant
 
@@ -197,11 +196,6 @@ def make_tenant(client: AsyncTestClient[Litestar]) -> Any:
 async def tenant(make_tenant: Any) -> TenantHandle:
     handle: TenantHandle = await make_tenant()
     return handle
-
-
-def bind_to(settings: Settings) -> None:
-    """Bind the tables to `settings`' database outside an app (for direct checks)."""
-    bind_engine(build_engine(settings))
 
 
 HANOI_TREE = {
