@@ -106,6 +106,15 @@ class Pki:
                 key, pki.name("CÔNG TY CỔ PHẦN SÔNG HỒNG", f"MST:{self.TAX_CODE}")
             ),
         )
+        self.previous_organisation = softhsm.add_key_and_certificate(
+            self.TOKEN,
+            self.PIN,
+            b"\x03",
+            lambda key: self.ca.issue(
+                key, pki.name("CÔNG TY CỔ PHẦN SÔNG HỒNG", f"MST:{self.TAX_CODE}")
+            ),
+        )
+        """The company's earlier certificate (the one registered with a former provider)."""
         self.personal = softhsm.add_key_and_certificate(
             self.TOKEN,
             self.PIN,
@@ -253,9 +262,15 @@ HQ_DECLARATION = {
 
 
 async def set_up_hsm_signature(
-    client: AsyncTestClient[Litestar], tenant: TenantHandle, test_pki: Pki, unit_id: str
+    client: AsyncTestClient[Litestar],
+    tenant: TenantHandle,
+    test_pki: Pki,
+    unit_id: str,
+    certificate: bytes | None = None,
 ) -> Any:
-    """PUT the unit's signature: the HSM signer on the test token, its organisation cert."""
+    """PUT the unit's signature: the HSM signer on the test token, its organisation cert
+    (or `certificate`).
+    """
     from ebhxh.signing.certificates import summarise
 
     return await client.put(
@@ -264,7 +279,7 @@ async def set_up_hsm_signature(
             "signer_type": "hsm",
             "settings": {"token_label": test_pki.TOKEN},
             "secrets": {"pin": test_pki.PIN},
-            "certificate_sha256": summarise(test_pki.organisation).sha256,
+            "certificate_sha256": summarise(certificate or test_pki.organisation).sha256,
         },
         headers=tenant.headers,
     )

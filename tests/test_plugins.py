@@ -115,7 +115,8 @@ GENERIC = CompetingProvider(
 
 def test_ebhxh_competing_providers_match_names_with_a_fallback() -> None:
     plugin = _plugin(ebhxh_competing_providers=lambda: [VNPT, GENERIC])
-    catalogue = PluginCatalogue.build(load_plugins(extra=[("providers", plugin)]))
+    only = load_plugins(discovered=(), extra=[("providers", plugin)])  # not the installed ones
+    catalogue = PluginCatalogue.build(only)
     assert catalogue.providers.match("vnpt") == VNPT
     assert catalogue.providers.match("Tap doan Buu chinh Vien thong Viet Nam") == VNPT
     assert catalogue.providers.match("Nhà cung cấp lạ") == GENERIC
@@ -124,10 +125,11 @@ def test_ebhxh_competing_providers_match_names_with_a_fallback() -> None:
 
 def test_a_provider_described_twice_conflicts() -> None:
     plugins = load_plugins(
+        discovered=(),
         extra=[
             ("dist-a", _plugin(ebhxh_competing_providers=lambda: [VNPT])),
             ("dist-b", _plugin(ebhxh_competing_providers=lambda: [VNPT])),
-        ]
+        ],
     )
     with pytest.raises(ProviderConflict, match=r"dist-a.*dist-b"):
         PluginCatalogue.build(plugins)
@@ -135,7 +137,7 @@ def test_a_provider_described_twice_conflicts() -> None:
 
 def test_without_a_fallback_an_unknown_provider_matches_nothing() -> None:
     plugin = _plugin(ebhxh_competing_providers=lambda: [VNPT])
-    catalogue = PluginCatalogue.build(load_plugins(extra=[("providers", plugin)]))
+    catalogue = PluginCatalogue.build(load_plugins(discovered=(), extra=[("providers", plugin)]))
     assert catalogue.providers.match("BKAV") is None
 
 
@@ -171,3 +173,29 @@ def _test_function_names() -> set[str]:
             and node.name.startswith("test_")
         )
     return names
+
+
+@pytest.mark.parametrize(
+    ("reported", "key"),
+    [
+        ("VNPT-BHXH", "vnpt"),
+        ("Tap doan Buu chinh Vien thong Viet Nam", "vnpt"),
+        ("viettel-bhxh", "viettel"),
+        ("BKAV-IVAN", "bkav"),
+        ("EFY-eBH", "efy"),
+        ("TS24 - Thái Sơn", "ts24"),
+        ("Công ty I-VAN chưa ai biết", "other"),
+    ],
+)
+def test_the_built_in_provider_plugins_load_through_their_entry_points(
+    reported: str, key: str
+) -> None:
+    plugins = load_plugins()
+    catalogue = PluginCatalogue.build(plugins)
+    matched = catalogue.providers.match(reported)
+    assert matched is not None and matched.key == key
+    distribution = f"ebhxh-provider-{'generic' if key == 'other' else key}"
+    assert distribution in {plugin.distribution for plugin in plugins.loaded}
+    assert catalogue.contributions_of(distribution)["competing_providers"] == [key]
+    if matched.stop_procedure is StopProcedure.PORTAL:
+        assert len(matched.portal_steps) >= 3 and matched.support_contact

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from piccolo.columns import ForeignKey, OnDelete
 
 from ebhxh.db.registry import ALL_TABLES, GLOBAL_TABLES, TENANT_TABLES
 from ebhxh.signing.certificates import summarise
-from tests.conftest import HANOI_TREE, HQ_DECLARATION, Pki
+from tests.conftest import HANOI_TREE, HQ_DECLARATION, Pki, TenantHandle, in_app
 
 Client = AsyncTestClient[Litestar]
 PLATFORM = Path(__file__).resolve().parent.parent / "platform" / "ebhxh"
@@ -81,11 +82,34 @@ def _bodies(test_pki: Pki) -> dict[str, Any]:
         "activateDossier": {"code": "123456"},
         "requestActivationCode": {},
         "recordUnitCode": {"unit_code": "TZH490L"},
+        "requestProviderStop": {"reason": "chuyển nhà cung cấp"},
     }
 
 
-async def _populate(client: Client, headers: dict[str, str], test_pki: Pki) -> dict[str, str]:
+async def _switch(tenant_id: uuid.UUID, unit_id: str, dossier_id: str) -> uuid.UUID:
+    """A detected switch (detection needs VSS; this sweep has none, so it is recorded)."""
+    import datetime as dt
+
+    from ebhxh.db.tenant_scope import TenantScope
+    from ebhxh.switching.contract import CompetingProvider, StopProcedure
+    from ebhxh.switching.track import open_switch
+
+    return await open_switch(
+        TenantScope(tenant_id),
+        unit_id=uuid.UUID(unit_id),
+        registration_id=uuid.UUID(dossier_id),
+        provider=CompetingProvider(
+            key="bkav", display_name="BKAV", names=(), stop_procedure=StopProcedure.PORTAL
+        ),
+        reported="BKAV-IVAN",
+        now=dt.datetime.now(dt.UTC),
+        actor="test",
+    )
+
+
+async def _populate(client: Client, tenant: TenantHandle, test_pki: Pki) -> dict[str, str]:
     """Give a tenant one of everything an id can name; return the ids by path parameter."""
+    headers = tenant.headers
     await client.put("/organisation", json=HANOI_TREE, headers=headers)
     nodes = (await client.get("/organisation", headers=headers)).json()["nodes"]
     unit_id = (await client.post("/units", json=HQ_DECLARATION, headers=headers)).json()["id"]
@@ -101,7 +125,9 @@ async def _populate(client: Client, headers: dict[str, str], test_pki: Pki) -> d
         f"/units/{unit_id}/dossiers", json=bodies["createDossier"], headers=headers
     )
     assert dossier.status_code == 201, dossier.text
+    switch_id = in_app(client, _switch, tenant.id, unit_id, dossier.json()["id"])
     return {
+        "switch_id": str(switch_id),
         "dossier_id": dossier.json()["id"],
         "node_id": nodes[0]["id"],
         "unit_id": unit_id,
@@ -115,8 +141,8 @@ async def test_every_route_with_an_id_is_404_for_another_tenant(
     client: Client, make_tenant: Any, test_pki: Pki
 ) -> None:
     owner, intruder = await make_tenant(), await make_tenant()
-    ids = await _populate(client, owner.headers, test_pki)
-    await _populate(client, intruder.headers, test_pki)
+    ids = await _populate(client, owner, test_pki)
+    await _populate(client, intruder, test_pki)
     bodies = _bodies(test_pki)
     schema = (await client.get("/docs/openapi.json")).json()
     checked = 0
@@ -138,4 +164,4 @@ async def test_every_route_with_an_id_is_404_for_another_tenant(
             as_intruder = await client.request(method, path, json=body, headers=intruder.headers)
             assert as_intruder.status_code == 404, (method, path, as_intruder.text)
             checked += 1
-    assert checked >= 16
+    assert checked >= 19

@@ -35,6 +35,7 @@ from ebhxh.plugins.manager import Plugins
 from ebhxh.runtime import Runtime
 from ebhxh.settings import Settings
 from ebhxh.signing.controller import SigningController
+from ebhxh.switching.controller import SwitchController
 from ebhxh.units.controller import ProvinceController, UnitController
 from ebhxh.vss_sandbox.app import create_sandbox_app, create_sandbox_tables
 from ebhxh.vss_sandbox.settings import SandboxSettings
@@ -52,6 +53,7 @@ ROUTES = [
     ProvinceController,
     SigningController,
     DossierController,
+    SwitchController,
 ]
 
 

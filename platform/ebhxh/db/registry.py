@@ -7,6 +7,7 @@ from piccolo.table import Table
 from ebhxh.dossiers.tables import Dossier, DossierEvent, OutboxJob
 from ebhxh.organisation.tables import OrgNode
 from ebhxh.signing.tables import SignatureSetup, SigningRequest
+from ebhxh.switching.tables import ProviderSwitch, ProviderSwitchEvent
 from ebhxh.tenancy.tables import ApiToken, Membership, Tenant, User
 from ebhxh.units.tables import InsuranceUnit
 
@@ -22,6 +23,8 @@ ALL_TABLES: tuple[type[Table], ...] = (
     Dossier,
     DossierEvent,
     OutboxJob,
+    ProviderSwitch,
+    ProviderSwitchEvent,
 )
 
 GLOBAL_TABLES: tuple[type[Table], ...] = (Tenant, User)

@@ -46,7 +46,7 @@ def _actor(principal: Principal) -> str:
     return f"user:{principal.user_id}"
 
 
-async def _answered(work: Awaitable[T]) -> T:
+async def answered(work: Awaitable[T]) -> T:
     """VSS not answering a synchronous call is a 503 with Retry-After, VSS saying no a 409;
     never a 500.
     """
@@ -82,7 +82,7 @@ class DossierController(Controller):
         dossiers: NamedDependency[DossierService],
         principal: NamedDependency[Principal],
     ) -> DossierOut:
-        return await dossiers.create(unit_id, data.kind, _actor(principal))
+        return await answered(dossiers.create(unit_id, data.kind, _actor(principal)))
 
     @get("/units/{unit_id:uuid}/dossiers", operation_id="listDossiers", summary="A unit's dossiers")
     async def list_dossiers(
@@ -114,7 +114,7 @@ class DossierController(Controller):
         dossiers: NamedDependency[DossierService],
         principal: NamedDependency[Principal],
     ) -> DossierOut:
-        return await _answered(dossiers.activate(dossier_id, data.code, _actor(principal)))
+        return await answered(dossiers.activate(dossier_id, data.code, _actor(principal)))
 
     @post(
         "/dossiers/{dossier_id:uuid}/activation-code",
@@ -130,7 +130,7 @@ class DossierController(Controller):
         dossiers: NamedDependency[DossierService],
         principal: NamedDependency[Principal],
     ) -> DossierOut:
-        return await _answered(dossiers.new_code(dossier_id, data.email, _actor(principal)))
+        return await answered(dossiers.new_code(dossier_id, data.email, _actor(principal)))
 
     @post(
         "/dossiers/{dossier_id:uuid}/re-registration",
@@ -173,7 +173,7 @@ class DossierController(Controller):
         tenant_scope: NamedDependency[TenantScope],
     ) -> VssRecordOut:
         unit = await unit_row(tenant_scope, unit_id)
-        record = await _answered(dossiers.gateway.lookup_unit(unit["tax_code"]))
+        record = await answered(dossiers.gateway.lookup_unit(unit["tax_code"]))
         return VssRecordOut(
             tax_code=record.tax_code, unit_code=record.unit_code, provider=record.provider
         )

@@ -19,11 +19,12 @@ import structlog
 
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.dossiers.notifications import NOTIFY_PREFIX, REMIND_BEFORE, Notice
-from ebhxh.dossiers.service import DossierService, expire
+from ebhxh.dossiers.service import CONTINUE, DossierService, expire
 from ebhxh.dossiers.states import DossierState
 from ebhxh.dossiers.tables import Dossier, OutboxJob
 from ebhxh.gateway.contract import GatewayUnavailable
 from ebhxh.observability.context import set_request_id
+from ebhxh.switching.service import CHECK_STOP, SwitchService
 
 log = structlog.get_logger(__name__)
 
@@ -83,7 +84,11 @@ async def run_outbox_job(
             await service.submit_now(dossier_id)
         elif row["action"].startswith(NOTIFY_PREFIX):
             await service.notify(dossier_id, row["action"].removeprefix(NOTIFY_PREFIX))
-        elif row["action"] == "poll" and not await service.poll_now(dossier_id):
+        elif row["action"] == CONTINUE:
+            await service.continue_registration(dossier_id)
+        elif row["action"] in (POLL, CHECK_STOP) and not await _settled(
+            service, row["action"], dossier_id
+        ):
             # The officer may take days: poll at 2 s, 4 s, 8 s, ... then every 5 minutes.
             next_poll = now + min(MAX_POLL_INTERVAL, backoff(held))
             await _reschedule(outbox_id, held, next_poll, None)
@@ -110,6 +115,16 @@ async def run_outbox_job(
         OutboxJob.id == outbox_id, OutboxJob.attempts == held
     )
     return "done"
+
+
+POLL = "poll"
+
+
+async def _settled(service: DossierService, action: str, dossier_id: uuid.UUID) -> bool:
+    """Poll VSS: the officer's decision, or (for a portal stop) the old provider gone."""
+    if action == POLL:
+        return await service.poll_now(dossier_id)
+    return await SwitchService(service).check_stop(dossier_id)
 
 
 async def _reschedule(

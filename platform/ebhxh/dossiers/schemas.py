@@ -70,6 +70,8 @@ class DossierOut(msgspec.Struct, kw_only=True):
     receipt_id: str | None
     issued_unit_code: str | None
     activation: ActivationHelp | None
+    provider_switch_id: uuid.UUID | None = None
+    """The switch away from another provider that this registration waits on (or waited)."""
     history: list[EventOut]
 
 

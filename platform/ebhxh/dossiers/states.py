@@ -9,6 +9,8 @@ class DossierState(StrEnum):
     """Where a dossier is."""
 
     DRAFT = "draft"
+    AWAITING_STOP = "awaiting_stop"
+    """A service registration waiting until the unit's old provider's service is stopped."""
     SIGNING = "signing"
     SIGNED = "signed"
     SUBMITTING = "submitting"
@@ -31,10 +33,12 @@ class DossierState(StrEnum):
 S = DossierState
 
 TRANSITIONS: dict[DossierState, frozenset[DossierState]] = {
-    S.DRAFT: frozenset({S.SIGNING}),
+    S.DRAFT: frozenset({S.SIGNING, S.AWAITING_STOP}),
+    S.AWAITING_STOP: frozenset({S.SIGNING}),
     S.SIGNING: frozenset({S.SIGNED, S.DRAFT}),
     S.SIGNED: frozenset({S.SUBMITTING}),
-    S.SUBMITTING: frozenset({S.AWAITING_ACTIVATION, S.ACCEPTED, S.REFUSED}),
+    # A stop of service needs no activation code: it goes to the officer at once.
+    S.SUBMITTING: frozenset({S.AWAITING_ACTIVATION, S.ACCEPTED, S.REFUSED, S.WITH_OFFICER}),
     S.AWAITING_ACTIVATION: frozenset({S.WITH_OFFICER, S.ACTIVE, S.ACTIVATION_EXPIRED}),
     # VSS may confirm an activation that raced our own 24-hour expiry.
     S.ACTIVATION_EXPIRED: frozenset({S.AWAITING_ACTIVATION, S.WITH_OFFICER, S.ACTIVE}),

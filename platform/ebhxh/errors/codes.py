@@ -71,6 +71,10 @@ class ErrorCode(StrEnum):
     ACTIVATION_LOCKED = "activation_locked"
     VSS_REFUSED = "vss_refused"
     VSS_UNAVAILABLE = "vss_unavailable"
+    # switching away from a competing provider
+    SWITCH_NOT_FOUND = "switch_not_found"
+    SWITCH_STATE = "switch_state"
+    PROVIDER_STILL_ACTIVE = "provider_still_active"
     # auth and the rest of HTTP
     NOT_AUTHENTICATED = "not_authenticated"
     FORBIDDEN = "forbidden"

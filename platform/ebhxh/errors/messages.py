@@ -251,6 +251,18 @@ MESSAGES: Mapping[ErrorCode, Message] = {
         "Cổng BHXH không phản hồi; hồ sơ được giữ lại và sẽ gửi lại tự động.",
         "The VSS gateway is not answering; the dossier is kept and will be sent again.",
     ),
+    ErrorCode.SWITCH_NOT_FOUND: Message(
+        "Không tìm thấy yêu cầu chuyển đổi nhà cung cấp.",
+        "Provider switch not found.",
+    ),
+    ErrorCode.SWITCH_STATE: Message(
+        "Chuyển đổi nhà cung cấp đang ở trạng thái {state}; không thể chuyển sang {target}.",
+        "The provider switch is {state}; it cannot move to {target}.",
+    ),
+    ErrorCode.PROVIDER_STILL_ACTIVE: Message(
+        "Cổng BHXH vẫn ghi nhận đơn vị đăng ký với {provider}: {reason}",
+        "VSS still lists the unit with {provider}: {reason}",
+    ),
     ErrorCode.NOT_AUTHENTICATED: Message(
         "Cần đăng nhập hoặc token API hợp lệ.",
         "Sign in or send a valid API token.",

@@ -17,6 +17,8 @@ class DossierKind(StrEnum):
     """Change of registration: records the newly issued unit code (or certificate, email)."""
     SERVICE_REGISTRATION = "service-registration"
     """A unit with a code registers for the electronic service with us as provider."""
+    STOP_SERVICE = "stop-service"
+    """A unit stops its electronic service with another provider (before switching to us)."""
 
 
 class VssStatus(StrEnum):

@@ -209,7 +209,12 @@ class SigningService:
         return render_form(self._form_request(unit, form, certificate))
 
     def _form_request(
-        self, unit: dict[str, Any], form: FormKind, certificate: bytes | None
+        self,
+        unit: dict[str, Any],
+        form: FormKind,
+        certificate: bytes | None,
+        previous_provider: str = "",
+        reason: str = "",
     ) -> FormRequest:
         resolved = self.catalogue.provinces.resolve(unit["province_code"])
         province = resolved.province if resolved else None
@@ -243,15 +248,29 @@ class SigningService:
             )
             if summary
             else None,
+            previous_provider=previous_provider,
+            reason=reason,
         )
 
-    async def sign(self, unit_id: uuid.UUID, form: FormKind) -> SigningRequestOut:
-        """Render `form`, prepare it, and ask the unit's signer type for the value."""
+    async def sign(
+        self,
+        unit_id: uuid.UUID,
+        form: FormKind,
+        *,
+        previous_provider: str = "",
+        reason: str = "",
+    ) -> SigningRequestOut:
+        """Render `form`, prepare it, and ask the unit's signer type for the value.
+
+        A stop of service names the old provider and the unit's reason.
+        """
         unit = await self._unit(unit_id)
         setup = await self._setup_row(unit_id)
         certificate = bytes(setup["certificate"])
         await self._checked(certificate, unit["tax_code"])  # again: it may have expired
-        pdf, declaration = render_form(self._form_request(unit, form, certificate))
+        pdf, declaration = render_form(
+            self._form_request(unit, form, certificate, previous_provider, reason)
+        )
         prepared = await pades.prepare(pdf, certificate)
         now = self.env.clock.now()
         request = self.scope.new(

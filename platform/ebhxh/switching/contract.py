@@ -32,6 +32,10 @@ class CompetingProvider(msgspec.Struct, frozen=True, kw_only=True):
     """Every name VSS or users use for it (matched without case or diacritics)."""
     stop_procedure: StopProcedure
     portal_steps: tuple[str, ...] = ()
+    """For the portal procedure: the exact steps in the old provider's portal, in order."""
+    requirements: tuple[str, ...] = ()
+    """What the user must have to stop the service (e.g. the certificate registered there)."""
     support_contact: str | None = None
+    """Where the user gets help from the old provider (website, hotline)."""
     fallback: bool = False
     """True for the generic descriptor used when no other one matches."""

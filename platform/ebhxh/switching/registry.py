@@ -44,5 +44,12 @@ class ProviderRegistry:
         """The descriptor for a name as VSS reports it, else the fallback, else None."""
         return self._by_name.get(fold(reported_name), self._fallback)
 
+    def by_key(self, key: str) -> CompetingProvider | None:
+        """The descriptor recorded on a switch (None if its plugin is no longer loaded)."""
+        return self._by_key.get(key)
+
+    def all(self) -> list[CompetingProvider]:
+        return sorted(self._by_key.values(), key=lambda provider: provider.key)
+
     def keys_of(self, distribution: str) -> list[str]:
         return sorted(key for key, owner in self._owner.items() if owner == distribution)

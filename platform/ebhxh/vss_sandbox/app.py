@@ -20,9 +20,17 @@ from ebhxh.vss_sandbox.tables import SANDBOX_TABLES
 
 
 async def create_sandbox_tables() -> None:
-    """Create the sandbox's tables in its own database (mounted apps get no lifespan)."""
+    """Create the sandbox's tables in its own database (mounted apps get no lifespan), and
+    add columns newer than an existing sandbox file (it has no migrations: it is test data).
+    """
     for table in SANDBOX_TABLES:
         await table.create_table(if_not_exists=True)
+        present = {
+            row["name"] for row in await table.raw(f"PRAGMA table_info({table._meta.tablename})")
+        }
+        for column in table._meta.columns:
+            if column._meta.db_column_name not in present:
+                await table.alter().add_column(column._meta.name, column)
 
 
 def create_sandbox_app(settings: SandboxSettings, clock: Clock | None = None) -> Litestar:

@@ -39,6 +39,16 @@ class NewCodeIn(msgspec.Struct, kw_only=True):
     email: str | None = None
 
 
+class SeedUnitIn(msgspec.Struct, kw_only=True):
+    """An existing unit in VSS's registry, maybe with another provider."""
+
+    tax_code: str
+    unit_code: str | None = None
+    provider: str | None = None
+    provider_certificate_sha256: str | None = None
+    """The certificate registered with that provider (a stop must be signed with it)."""
+
+
 class RejectionIn(msgspec.Struct, kw_only=True):
     """The officer's reason."""
 
@@ -171,9 +181,26 @@ class OfficerController(Controller):
 
     @post("/test/units", operation_id="vssSeedUnit", status_code=200)
     async def seed_unit(
-        self, request: Request[Any, Any, Any], data: JSONBody[UnitRecord]
+        self, request: Request[Any, Any, Any], data: JSONBody[SeedUnitIn]
     ) -> UnitRecord:
-        return await _service(request).seed_unit(data)
+        record = UnitRecord(
+            tax_code=data.tax_code, unit_code=data.unit_code, provider=data.provider
+        )
+        return await _service(request).seed_unit(record, data.provider_certificate_sha256)
+
+    @post(
+        "/test/units/{tax_code:str}/provider-stopped",
+        operation_id="vssProviderStopped",
+        status_code=200,
+    )
+    async def provider_stopped(
+        self, request: Request[Any, Any, Any], tax_code: FromPath[str]
+    ) -> Response[Any]:
+        """What the old provider's portal does when the user stops the service there."""
+        try:
+            return Response(msgspec.to_builtins(await _service(request).stop_provider(tax_code)))
+        except Refusal as exc:
+            return refused(exc)
 
     @get("/test/deliveries", operation_id="vssDeliveries")
     async def deliveries(self, request: Request[Any, Any, Any]) -> dict[str, int]:

@@ -25,6 +25,7 @@ from ebhxh.errors import ProblemError
 from ebhxh.gateway.contract import DossierKind, Receipt, Submission, UnitRecord, VssStatus
 from ebhxh.signing.trust import TrustStore
 from ebhxh.signing.validation import validate_signed_pdf
+from ebhxh.text import fold
 from ebhxh.vss_sandbox.mail import send_activation_code
 from ebhxh.vss_sandbox.settings import AutoDecision, SandboxSettings
 from ebhxh.vss_sandbox.tables import VssDossier, VssUnit
@@ -46,8 +47,9 @@ def _hash(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
-def _refuse_unlike_declaration(declaration: bytes, submission: Submission) -> None:
-    """The signed XML declaration must say what the submission says (tax code, name).
+def _refuse_unlike_declaration(declaration: bytes, submission: Submission) -> str:
+    """The signed XML declaration must say what the submission says (tax code, name);
+    returns the old provider it names (a stop of service), else "".
 
     Parsed with defusedxml: the declaration comes from outside, and an entity-expanding
     document is refused without being expanded.
@@ -64,6 +66,7 @@ def _refuse_unlike_declaration(declaration: bytes, submission: Submission) -> No
         raise Refusal(
             "declaration_mismatch", "Tờ khai đã ký không khớp với thông tin hồ sơ gửi kèm."
         )
+    return unicodedata.normalize("NFC", (root.findtext("NoiDung/TEN_IVAN_CU") or "").strip())
 
 
 def new_unit_code() -> str:
@@ -102,9 +105,11 @@ class SandboxService:
             raise Refusal(
                 "invalid_signature", f"Chữ ký số không hợp lệ: {invalid.code.value}"
             ) from invalid
-        _refuse_unlike_declaration(report.xml_declaration, submission)
+        stopping = _refuse_unlike_declaration(report.xml_declaration, submission)
         unit = await VssUnit.objects().get(VssUnit.tax_code == submission.tax_code)
         await self._refuse_conflicts(submission, unit)
+        if submission.kind is DossierKind.STOP_SERVICE:
+            _refuse_bad_stop(unit, stopping, report.signer.sha256)
         dossier = VssDossier(
             id=uuid.uuid4(),
             idempotency_key=key,
@@ -116,12 +121,18 @@ class SandboxService:
             unit_code=submission.unit_code,
             status=VssStatus.AWAITING_ACTIVATION.value,
             document_sha256=hashlib.sha256(submission.document).hexdigest(),
+            signer_sha256=report.signer.sha256,
+            stopping_provider=stopping or None,
         )
         if submission.kind is DossierKind.CHANGE:
             dossier.status = VssStatus.ACCEPTED.value
             await dossier.save()
             await self._register(submission.tax_code, unit_code=submission.unit_code)
             return self._receipt(dossier.to_dict())
+        if submission.kind is DossierKind.STOP_SERVICE:  # no activation code: to the officer
+            dossier.status = VssStatus.WITH_OFFICER.value
+            await dossier.save()
+            return await self._auto_decide(str(dossier.id))
         await dossier.save()
         await self._issue_code(dossier.id)
         return await self.status(str(dossier.id))
@@ -209,13 +220,22 @@ class SandboxService:
         kind = DossierKind(dossier.kind)
         if kind is DossierKind.SERVICE_REGISTRATION:
             await self._set_status(dossier.id, VssStatus.ACTIVE)
-            await self._register(dossier.tax_code, provider=dossier.provider)
+            await self._register(
+                dossier.tax_code,
+                provider=dossier.provider,
+                certificate_sha256=dossier.signer_sha256,
+            )
         else:
             await self._set_status(dossier.id, VssStatus.WITH_OFFICER)
-            if self.settings.auto_decision is AutoDecision.APPROVE:
-                return await self.approve(receipt_id)
-            if self.settings.auto_decision is AutoDecision.REJECT:
-                return await self.reject(receipt_id, "Từ chối tự động (môi trường thử nghiệm).")
+            return await self._auto_decide(receipt_id)
+        return await self.status(receipt_id)
+
+    async def _auto_decide(self, receipt_id: str) -> Receipt:
+        """The officer's decision when the sandbox is told to decide by itself (demos)."""
+        if self.settings.auto_decision is AutoDecision.APPROVE:
+            return await self.approve(receipt_id)
+        if self.settings.auto_decision is AutoDecision.REJECT:
+            return await self.reject(receipt_id, "Từ chối tự động (môi trường thử nghiệm).")
         return await self.status(receipt_id)
 
     async def request_new_code(self, receipt_id: str, email: str | None) -> Receipt:
@@ -230,6 +250,10 @@ class SandboxService:
 
     async def approve(self, receipt_id: str) -> Receipt:
         dossier = await self._decidable(receipt_id)
+        if dossier.kind == DossierKind.STOP_SERVICE.value:
+            await self._set_status(dossier.id, VssStatus.APPROVED)
+            await self.stop_provider(dossier.tax_code)
+            return await self.status(receipt_id)
         unit_code = new_unit_code()
         while await VssUnit.exists().where(VssUnit.unit_code == unit_code):
             unit_code = new_unit_code()
@@ -258,23 +282,53 @@ class SandboxService:
             return UnitRecord(tax_code=tax_code, unit_code=None, provider=None)
         return UnitRecord(tax_code=tax_code, unit_code=unit.unit_code, provider=unit.provider)
 
-    async def seed_unit(self, record: UnitRecord) -> UnitRecord:
-        """Register an existing unit (tests and demos: a company that already has a code)."""
-        await self._register(record.tax_code, unit_code=record.unit_code, provider=record.provider)
+    async def seed_unit(
+        self, record: UnitRecord, provider_certificate_sha256: str | None = None
+    ) -> UnitRecord:
+        """Register an existing unit (tests and demos: a company that already has a code,
+        maybe with another provider and the certificate it registered there).
+        """
+        await self._register(
+            record.tax_code,
+            unit_code=record.unit_code,
+            provider=record.provider,
+            certificate_sha256=provider_certificate_sha256,
+        )
         return await self.lookup(record.tax_code)
 
+    async def stop_provider(self, tax_code: str) -> UnitRecord:
+        """The unit's provider service ends (a confirmed stop, or the old provider's portal)."""
+        if not await VssUnit.exists().where(VssUnit.tax_code == tax_code):
+            raise Refusal("unit_unknown", "Không tìm thấy đơn vị với mã số thuế này.", 404)
+        await VssUnit.update(
+            {VssUnit.provider: None, VssUnit.provider_certificate_sha256: None}
+        ).where(VssUnit.tax_code == tax_code)
+        log.info("vss_provider_stopped", tax_code=tax_code)
+        return await self.lookup(tax_code)
+
     async def _register(
-        self, tax_code: str, *, unit_code: str | None = None, provider: str | None = None
+        self,
+        tax_code: str,
+        *,
+        unit_code: str | None = None,
+        provider: str | None = None,
+        certificate_sha256: str | None = None,
     ) -> None:
         unit = await VssUnit.objects().get(VssUnit.tax_code == tax_code)
         if unit is None:
-            await VssUnit(tax_code=tax_code, unit_code=unit_code, provider=provider).save()
+            await VssUnit(
+                tax_code=tax_code,
+                unit_code=unit_code,
+                provider=provider,
+                provider_certificate_sha256=certificate_sha256,
+            ).save()
             return
         values: dict[Any, Any] = {}
         if unit_code:
             values[VssUnit.unit_code] = unit_code
         if provider:
             values[VssUnit.provider] = provider
+            values[VssUnit.provider_certificate_sha256] = certificate_sha256
         if values:
             await VssUnit.update(values).where(VssUnit.tax_code == tax_code)
 
@@ -297,6 +351,28 @@ class SandboxService:
             code_expires_at=expires.isoformat() if isinstance(expires, dt.datetime) else expires,
             unit_code=row.get("unit_code"),
             reason=row.get("reason"),
+        )
+
+
+def _refuse_bad_stop(unit: VssUnit | None, named: str, signer_sha256: str) -> None:
+    """A stop must name the provider VSS has for the unit and be signed with the
+    certificate registered with that provider.
+    """
+    if unit is None or not unit.provider:
+        raise Refusal("no_active_provider", "Đơn vị không đăng ký với nhà cung cấp nào.", 409)
+    if fold(named) != fold(unit.provider):
+        raise Refusal(
+            "stop_provider_mismatch",
+            f"Hồ sơ ngừng dịch vụ ghi nhà cung cấp {named or '(trống)'}, nhưng đơn vị đang "
+            f"đăng ký với {unit.provider}.",
+        )
+    registered = unit.provider_certificate_sha256
+    if registered and registered != signer_sha256:
+        raise Refusal(
+            "stop_certificate_mismatch",
+            f"Hồ sơ ngừng dịch vụ phải được ký bằng chứng thư số đã đăng ký với "
+            f"{unit.provider} (SHA-256 {registered[:16]}…), không phải chứng thư "
+            f"{signer_sha256[:16]}….",
         )
 
 

@@ -25,6 +25,10 @@ class VssDossier(Table, tablename="vss_dossier"):
     failed_attempts = Integer(default=0)
     deliveries = Integer(default=1)
     document_sha256 = Varchar(length=64)
+    signer_sha256 = Varchar(length=64, null=True, default=None)
+    """The signing certificate's SHA-256 (a provider registration records it)."""
+    stopping_provider = Varchar(length=100, null=True, default=None)
+    """For a stop of service: the provider the signed declaration names."""
     created_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -34,6 +38,8 @@ class VssUnit(Table, tablename="vss_unit"):
     tax_code = Varchar(length=14, primary_key=True)
     unit_code = Varchar(length=7, null=True, default=None)
     provider = Varchar(length=100, null=True, default=None)
+    provider_certificate_sha256 = Varchar(length=64, null=True, default=None)
+    """The certificate the unit registered with its provider; a stop must be signed with it."""
 
 
 SANDBOX_TABLES = (VssDossier, VssUnit)

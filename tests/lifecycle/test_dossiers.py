@@ -7,139 +7,21 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import httpx
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
-from ebhxh.app import create_app
 from ebhxh.clock import ShiftedClock
-from ebhxh.demo.threaded import ThreadedServer, free_port
-from ebhxh.settings import Settings
-from ebhxh.vss_sandbox.app import create_sandbox_app
-from ebhxh.vss_sandbox.inbox import MailCatcher, activation_code, read_inbox
-from ebhxh.vss_sandbox.settings import SandboxSettings
-from tests.conftest import (
-    UNIT_EMAIL,
-    Pki,
-    TenantHandle,
-    in_app,
-    settle_outbox,
-    signed_unit,
+from ebhxh.vss_sandbox.inbox import MailCatcher, activation_code
+from tests.conftest import UNIT_EMAIL, Pki, TenantHandle, in_app, signed_unit
+from tests.lifecycle.helpers import (
+    Client,
+    Sandbox,
+    activate,
+    create_dossier,
+    notified,
+    until,
 )
-
-Client = AsyncTestClient[Litestar]
-
-
-@pytest.fixture(scope="module")
-def mail(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailCatcher]:
-    catcher = MailCatcher(tmp_path_factory.mktemp("maildir"), port=free_port())
-    catcher.start()
-    yield catcher
-    catcher.stop()
-
-
-@pytest.fixture
-def clock() -> ShiftedClock:
-    return ShiftedClock()
-
-
-class Sandbox:
-    def __init__(self, server: ThreadedServer) -> None:
-        self.server = server
-        self.url = server.url
-
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = httpx.request(method, f"{self.url}{path}", timeout=10, **kwargs)
-        assert response.status_code < 400, response.text
-        return response.json()
-
-    def approve(self, receipt_id: str) -> Any:
-        return self.call("POST", f"/officer/dossiers/{receipt_id}/approve")
-
-    def reject(self, receipt_id: str, reason: str) -> Any:
-        return self.call("POST", f"/officer/dossiers/{receipt_id}/reject", json={"reason": reason})
-
-
-@pytest.fixture
-def sandbox(
-    tmp_path: Any, mail: MailCatcher, test_pki: Pki, clock: ShiftedClock
-) -> Iterator[Sandbox]:
-    settings = SandboxSettings(
-        database_path=str(tmp_path / "vss.sqlite3"),
-        smtp_port=mail.port,
-        trust_store_dir=str(test_pki.trust_dir),
-    )
-    server = ThreadedServer(create_sandbox_app(settings, clock))
-    server.start()
-    yield Sandbox(server)
-    server.stop()
-
-
-@pytest.fixture
-async def client(
-    settings: Settings, sandbox: Sandbox, clock: ShiftedClock, mail: MailCatcher
-) -> AsyncIterator[Client]:
-    app = create_app(
-        Settings(**{**_fields(settings), "vss_url": sandbox.url, "smtp_port": mail.port}),
-        clock=clock,
-        with_worker=True,
-        configure_logs=False,
-    )
-    async with AsyncTestClient(app=app, timeout=30) as test_client:
-        in_app(test_client, settle_outbox)
-        yield test_client
-        in_app(test_client, settle_outbox)
-
-
-def _fields(settings: Settings) -> dict[str, Any]:
-    import msgspec
-
-    return msgspec.structs.asdict(settings)
-
-
-async def _until(client: Client, tenant: TenantHandle, dossier_id: str, state: str) -> Any:
-    """Poll the dossier until the worker brings it to `state` (bounded: 30 s)."""
-    deadline = asyncio.get_running_loop().time() + 30
-    while True:
-        dossier = (await client.get(f"/dossiers/{dossier_id}", headers=tenant.headers)).json()
-        if dossier["state"] == state:
-            return dossier
-        assert asyncio.get_running_loop().time() < deadline, dossier
-        await asyncio.sleep(0.1)
-
-
-async def _notified(mail: MailCatcher, tenant: TenantHandle, subject_part: str) -> Any:
-    """The notification to the tenant's admin whose subject has `subject_part` (waits)."""
-    admin = tenant.created.slug
-    for _ in range(200):
-        for message in read_inbox(mail.folder):
-            if f"admin@{admin}.example" in message["To"] and subject_part in message["Subject"]:
-                return message
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"no notification '{subject_part}' to the admin of {admin}")
-
-
-async def _create(client: Client, tenant: TenantHandle, unit_id: str, kind: str) -> Any:
-    created = await client.post(
-        f"/units/{unit_id}/dossiers", json={"kind": kind}, headers=tenant.headers
-    )
-    assert created.status_code == 201, created.text
-    return created.json()
-
-
-async def _activate(
-    client: Client, tenant: TenantHandle, mail: MailCatcher, dossier: Any, to: str = UNIT_EMAIL
-) -> Any:
-    code = await asyncio.to_thread(activation_code, mail.folder, to, dossier["receipt_id"])
-    activated = await client.post(
-        f"/dossiers/{dossier['id']}/activation", json={"code": code}, headers=tenant.headers
-    )
-    assert activated.status_code == 200, activated.text
-    return activated.json()
 
 
 @pytest.mark.sqlite
@@ -147,32 +29,32 @@ async def test_a_first_time_hanoi_company_reaches_service_active(
     client: Client, tenant: TenantHandle, test_pki: Pki, sandbox: Sandbox, mail: MailCatcher
 ) -> None:
     unit_id = await signed_unit(client, tenant, test_pki)
-    created = await _create(client, tenant, unit_id, "register-unit-code")
+    created = await create_dossier(client, tenant, unit_id, "register-unit-code")
     assert created["state"] in ("submitting", "awaiting_activation")
-    waiting = await _until(client, tenant, created["id"], "awaiting_activation")
+    waiting = await until(client, tenant, created["id"], "awaiting_activation")
     assert waiting["activation"]["sent_to"] == "n***@songhong.vn"
     assert waiting["waiting_for"].startswith("chờ nhập mã kích hoạt")
 
-    with_officer = await _activate(client, tenant, mail, waiting)
+    with_officer = await activate(client, tenant, mail, waiting)
     assert with_officer["state"] == "with_officer"
     sandbox.approve(waiting["receipt_id"])
-    approved = await _until(client, tenant, created["id"], "approved")
+    approved = await until(client, tenant, created["id"], "approved")
     unit_code = approved["issued_unit_code"]
     assert unit_code and len(unit_code) == 7 and unit_code.isupper()
-    notice = await _notified(mail, tenant, "đã được duyệt")
+    notice = await notified(mail, tenant, "đã được duyệt")
     assert f"cấp mã đơn vị {unit_code}" in notice.get_content()
 
     change = await client.put(
         f"/units/{unit_id}/unit-code", json={"unit_code": unit_code}, headers=tenant.headers
     )
     assert change.status_code == 200, change.text
-    await _until(client, tenant, change.json()["id"], "accepted")
+    await until(client, tenant, change.json()["id"], "accepted")
     unit = (await client.get(f"/units/{unit_id}", headers=tenant.headers)).json()
     assert unit["unit_code"] == unit_code
 
-    registration = await _create(client, tenant, unit_id, "service-registration")
-    awaiting = await _until(client, tenant, registration["id"], "awaiting_activation")
-    active = await _activate(client, tenant, mail, awaiting)
+    registration = await create_dossier(client, tenant, unit_id, "service-registration")
+    awaiting = await until(client, tenant, registration["id"], "awaiting_activation")
+    active = await activate(client, tenant, mail, awaiting)
     assert active["state"] == "active"
     record = (await client.get(f"/units/{unit_id}/vss-record", headers=tenant.headers)).json()
     assert record == {"tax_code": "0100109106", "unit_code": unit_code, "provider": "eBHXH"}
@@ -206,31 +88,31 @@ async def test_a_company_with_a_code_registers_the_service(
         f"/units/{unit_id}/dossiers", json={"kind": "register-unit-code"}, headers=tenant.headers
     )
     assert (refused.status_code, refused.json()["code"]) == (409, "dossier_kind_not_allowed")
-    registration = await _create(client, tenant, unit_id, "service-registration")
-    awaiting = await _until(client, tenant, registration["id"], "awaiting_activation")
-    assert (await _activate(client, tenant, mail, awaiting))["state"] == "active"
+    registration = await create_dossier(client, tenant, unit_id, "service-registration")
+    awaiting = await until(client, tenant, registration["id"], "awaiting_activation")
+    assert (await activate(client, tenant, mail, awaiting))["state"] == "active"
 
 
 async def test_rejection_then_re_registration_then_approval(
     client: Client, tenant: TenantHandle, test_pki: Pki, sandbox: Sandbox, mail: MailCatcher
 ) -> None:
     unit_id = await signed_unit(client, tenant, test_pki)
-    first = await _create(client, tenant, unit_id, "register-unit-code")
-    waiting = await _until(client, tenant, first["id"], "awaiting_activation")
-    await _activate(client, tenant, mail, waiting)
+    first = await create_dossier(client, tenant, unit_id, "register-unit-code")
+    waiting = await until(client, tenant, first["id"], "awaiting_activation")
+    await activate(client, tenant, mail, waiting)
     sandbox.reject(waiting["receipt_id"], "Tên đơn vị không khớp giấy phép kinh doanh")
-    rejected = await _until(client, tenant, first["id"], "rejected")
+    rejected = await until(client, tenant, first["id"], "rejected")
     assert rejected["reason"] == "Tên đơn vị không khớp giấy phép kinh doanh"
-    notice = await _notified(mail, tenant, "bị từ chối")
+    notice = await notified(mail, tenant, "bị từ chối")
     assert "Lý do: Tên đơn vị không khớp giấy phép kinh doanh" in notice.get_content()
 
     second = await client.post(f"/dossiers/{first['id']}/re-registration", headers=tenant.headers)
     assert second.status_code == 201, second.text
     assert (second.json()["version"], second.json()["previous_id"]) == (2, first["id"])
-    waiting_again = await _until(client, tenant, second.json()["id"], "awaiting_activation")
-    await _activate(client, tenant, mail, waiting_again)
+    waiting_again = await until(client, tenant, second.json()["id"], "awaiting_activation")
+    await activate(client, tenant, mail, waiting_again)
     sandbox.approve(waiting_again["receipt_id"])
-    await _until(client, tenant, second.json()["id"], "approved")
+    await until(client, tenant, second.json()["id"], "approved")
     old = (await client.get(f"/dossiers/{first['id']}", headers=tenant.headers)).json()
     assert old["state"] == "superseded"
     listed = (await client.get(f"/units/{unit_id}/dossiers", headers=tenant.headers)).json()
@@ -241,18 +123,18 @@ async def test_an_activation_left_24_hours_expires_and_a_new_code_completes_it(
     client: Client, tenant: TenantHandle, test_pki: Pki, mail: MailCatcher, clock: ShiftedClock
 ) -> None:
     unit_id = await signed_unit(client, tenant, test_pki)
-    created = await _create(client, tenant, unit_id, "register-unit-code")
-    waiting = await _until(client, tenant, created["id"], "awaiting_activation")
+    created = await create_dossier(client, tenant, unit_id, "register-unit-code")
+    waiting = await until(client, tenant, created["id"], "awaiting_activation")
     old_code = await asyncio.to_thread(
         activation_code, mail.folder, UNIT_EMAIL, waiting["receipt_id"]
     )
     clock.advance(dt.timedelta(hours=22, minutes=1))
-    reminder = await _notified(mail, tenant, "sắp hết hạn")
+    reminder = await notified(mail, tenant, "sắp hết hạn")
     assert "trước thời điểm đó" in reminder.get_content()
     clock.advance(dt.timedelta(hours=2))
-    expired = await _until(client, tenant, created["id"], "activation_expired")
+    expired = await until(client, tenant, created["id"], "activation_expired")
     assert "24 giờ" in expired["history"][-1]["reason"]
-    await _notified(mail, tenant, "đã hết hạn")
+    await notified(mail, tenant, "đã hết hạn")
     too_late = await client.post(
         f"/dossiers/{created['id']}/activation", json={"code": old_code}, headers=tenant.headers
     )
@@ -267,7 +149,7 @@ async def test_an_activation_left_24_hours_expires_and_a_new_code_completes_it(
     assert renewed.status_code == 200, renewed.text
     assert renewed.json()["state"] == "awaiting_activation"
     assert renewed.json()["activation"]["sent_to"] == "h***@songhong.vn"
-    done = await _activate(client, tenant, mail, renewed.json(), to=corrected)
+    done = await activate(client, tenant, mail, renewed.json(), to=corrected)
     assert done["state"] == "with_officer"
 
 
@@ -275,8 +157,8 @@ async def test_five_wrong_codes_lock_and_a_new_code_unlocks(
     client: Client, tenant: TenantHandle, test_pki: Pki, mail: MailCatcher
 ) -> None:
     unit_id = await signed_unit(client, tenant, test_pki)
-    created = await _create(client, tenant, unit_id, "register-unit-code")
-    waiting = await _until(client, tenant, created["id"], "awaiting_activation")
+    created = await create_dossier(client, tenant, unit_id, "register-unit-code")
+    waiting = await until(client, tenant, created["id"], "awaiting_activation")
     right = await asyncio.to_thread(activation_code, mail.folder, UNIT_EMAIL, waiting["receipt_id"])
     wrong = f"{(int(right) + 1) % 10**6:06d}"
     codes = []
@@ -296,7 +178,7 @@ async def test_five_wrong_codes_lock_and_a_new_code_unlocks(
     )
     assert renewed.status_code == 200, renewed.text
     await asyncio.sleep(0.2)
-    assert (await _activate(client, tenant, mail, renewed.json()))["state"] == "with_officer"
+    assert (await activate(client, tenant, mail, renewed.json()))["state"] == "with_officer"
 
 
 async def test_dropped_first_responses_still_make_one_dossier_each(
@@ -304,8 +186,8 @@ async def test_dropped_first_responses_still_make_one_dossier_each(
 ) -> None:
     sandbox.call("POST", "/test/faults", json={"drop_first_response": True})
     unit_id = await signed_unit(client, tenant, test_pki)
-    created = await _create(client, tenant, unit_id, "register-unit-code")
-    await _until(client, tenant, created["id"], "awaiting_activation")
+    created = await create_dossier(client, tenant, unit_id, "register-unit-code")
+    await until(client, tenant, created["id"], "awaiting_activation")
     deliveries = sandbox.call("GET", "/test/deliveries")
     assert len(deliveries) == 1
     assert next(iter(deliveries.values())) == 2  # delivered twice, one dossier
@@ -316,7 +198,7 @@ async def test_activating_another_tenants_dossier_is_a_404(
 ) -> None:
     owner, intruder = await make_tenant(), await make_tenant()
     unit_id = await signed_unit(client, owner, test_pki)
-    created = await _create(client, owner, unit_id, "register-unit-code")
+    created = await create_dossier(client, owner, unit_id, "register-unit-code")
     answer = await client.post(
         f"/dossiers/{created['id']}/activation", json={"code": "123456"}, headers=intruder.headers
     )
@@ -330,7 +212,7 @@ async def test_while_vss_errors_the_dossier_waits_visibly_then_completes(
 ) -> None:
     sandbox.call("POST", "/test/faults", json={"error_rate": 1.0})
     unit_id = await signed_unit(client, tenant, test_pki)
-    created = await _create(client, tenant, unit_id, "register-unit-code")
+    created = await create_dossier(client, tenant, unit_id, "register-unit-code")
     for _ in range(300):
         dossier = (await client.get(f"/dossiers/{created['id']}", headers=tenant.headers)).json()
         if "không phản hồi" in (dossier["waiting_for"] or ""):
@@ -339,7 +221,7 @@ async def test_while_vss_errors_the_dossier_waits_visibly_then_completes(
     assert dossier["state"] == "submitting"
     assert "cổng BHXH không phản hồi; thử lại lúc" in dossier["waiting_for"]
     sandbox.call("POST", "/test/faults", json={})
-    await _until(client, tenant, created["id"], "awaiting_activation")
+    await until(client, tenant, created["id"], "awaiting_activation")
     assert len(sandbox.call("GET", "/test/deliveries")) == 1
 
 
@@ -347,7 +229,6 @@ async def test_outbox_work_remembers_the_request_that_caused_it(
     client: Client, tenant: TenantHandle, test_pki: Pki
 ) -> None:
     from ebhxh.dossiers.tables import OutboxJob
-    from tests.conftest import in_app
 
     unit_id = await signed_unit(client, tenant, test_pki)
     created = await client.post(
@@ -381,20 +262,20 @@ async def test_a_failed_signing_leaves_a_draft_that_the_next_attempt_resumes(
     assert "ký số thất bại: cert_expired" in draft["history"][-1]["reason"]
 
     clock.advance(dt.timedelta(days=-400))  # a renewed certificate, as far as checks go
-    resumed = await _create(client, tenant, unit_id, "register-unit-code")
+    resumed = await create_dossier(client, tenant, unit_id, "register-unit-code")
     assert resumed["id"] == draft["id"]  # the same dossier, signed now
-    await _until(client, tenant, draft["id"], "awaiting_activation")
+    await until(client, tenant, draft["id"], "awaiting_activation")
 
 
 async def test_recording_the_unit_code_twice_makes_one_change_dossier(
     client: Client, tenant: TenantHandle, test_pki: Pki, sandbox: Sandbox, mail: MailCatcher
 ) -> None:
     unit_id = await signed_unit(client, tenant, test_pki)
-    created = await _create(client, tenant, unit_id, "register-unit-code")
-    waiting = await _until(client, tenant, created["id"], "awaiting_activation")
-    await _activate(client, tenant, mail, waiting)
+    created = await create_dossier(client, tenant, unit_id, "register-unit-code")
+    waiting = await until(client, tenant, created["id"], "awaiting_activation")
+    await activate(client, tenant, mail, waiting)
     sandbox.approve(waiting["receipt_id"])
-    code = (await _until(client, tenant, created["id"], "approved"))["issued_unit_code"]
+    code = (await until(client, tenant, created["id"], "approved"))["issued_unit_code"]
     first, second = [
         await client.put(
             f"/units/{unit_id}/unit-code", json={"unit_code": code}, headers=tenant.headers
