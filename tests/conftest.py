@@ -182,21 +182,26 @@ def in_app(client: AsyncTestClient[Litestar], function: Any, *args: Any, **kwarg
     return client.blocking_portal.call(functools.partial(function, *args, **kwargs))
 
 
+def tenant_on(client: AsyncTestClient[Litestar], name: str = "Công ty Thử nghiệm") -> TenantHandle:
+    """Create a tenant (unique slug) with an admin token, on the database of `client`'s app."""
+    slug = f"t-{uuid.uuid4().hex[:12]}"
+    created = in_app(
+        client,
+        create_tenant,
+        slug=slug,
+        name=name,
+        admin_email=f"admin@{slug}.example",
+        admin_name="Admin",
+    )
+    return TenantHandle(created)
+
+
 @pytest.fixture
 def make_tenant(client: AsyncTestClient[Litestar]) -> Any:
     """Create a tenant (unique slug) with an admin token, on the app's database."""
 
     async def make(name: str = "Công ty Thử nghiệm") -> TenantHandle:
-        slug = f"t-{uuid.uuid4().hex[:12]}"
-        created = in_app(
-            client,
-            create_tenant,
-            slug=slug,
-            name=name,
-            admin_email=f"admin@{slug}.example",
-            admin_name="Admin",
-        )
-        return TenantHandle(created)
+        return tenant_on(client, name)
 
     return make
 

@@ -83,6 +83,8 @@ def _bodies(test_pki: Pki) -> dict[str, Any]:
         "requestActivationCode": {},
         "recordUnitCode": {"unit_code": "TZH490L"},
         "requestProviderStop": {"reason": "chuyển nhà cung cấp"},
+        "recordPaperSent": {"sent_on": "2026-01-05", "channel": "desk"},
+        "recordPaperUnitCode": {"unit_code": "TZH490L"},
     }
 
 
@@ -126,7 +128,20 @@ async def _populate(client: Client, tenant: TenantHandle, test_pki: Pki) -> dict
     )
     assert dossier.status_code == 201, dossier.text
     switch_id = in_app(client, _switch, tenant.id, unit_id, dossier.json()["id"])
+    branch = {
+        "org_node_external_id": "BR-DN",
+        "name": "Chi nhánh Đà Nẵng",
+        "tax_code": "0100109106-001",
+        "province": "Đà Nẵng",
+        "first_time_participant": True,
+    }
+    paper_unit = await client.post("/units", json=branch, headers=headers)
+    assert paper_unit.status_code == 201, paper_unit.text
+    paper_unit_id = paper_unit.json()["id"]
+    prepared = await client.post(f"/units/{paper_unit_id}/paper-dossier", headers=headers)
+    assert prepared.status_code == 200, prepared.text
     return {
+        "paper_unit_id": paper_unit_id,
         "switch_id": str(switch_id),
         "dossier_id": dossier.json()["id"],
         "node_id": nodes[0]["id"],
@@ -151,9 +166,11 @@ async def test_every_route_with_an_id_is_404_for_another_tenant(
         if not parameters:
             continue
         path = template
+        # The paper route's operations need a unit in a paper province.
+        known = {**ids, "unit_id": ids["paper_unit_id"]} if "/paper-dossier" in template else ids
         for name in parameters:
-            assert name in ids, f"no fixture id for {name} in {template}: extend _populate"
-            path = path.replace(f"{{{name}}}", ids[name])
+            assert name in known, f"no fixture id for {name} in {template}: extend _populate"
+            path = path.replace(f"{{{name}}}", known[name])
         for method, operation in operations.items():
             body = None
             if "requestBody" in operation:
@@ -164,4 +181,4 @@ async def test_every_route_with_an_id_is_404_for_another_tenant(
             as_intruder = await client.request(method, path, json=body, headers=intruder.headers)
             assert as_intruder.status_code == 404, (method, path, as_intruder.text)
             checked += 1
-    assert checked >= 19
+    assert checked >= 24

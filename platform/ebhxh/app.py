@@ -31,6 +31,7 @@ from ebhxh.http.openapi import openapi_config, swagger_assets
 from ebhxh.observability.logging import configure_logging
 from ebhxh.observability.request_id import request_id_middleware
 from ebhxh.organisation.controller import OrganisationController
+from ebhxh.paper_route.controller import PaperRouteController
 from ebhxh.plugins.manager import Plugins
 from ebhxh.runtime import Runtime
 from ebhxh.settings import Settings
@@ -54,6 +55,7 @@ ROUTES = [
     SigningController,
     DossierController,
     SwitchController,
+    PaperRouteController,
 ]
 
 

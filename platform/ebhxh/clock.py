@@ -43,3 +43,11 @@ class ShiftedClock:
 
     def advance(self, delta: dt.timedelta) -> None:
         self._offset += delta
+
+
+VIETNAM = dt.timezone(dt.timedelta(hours=7), "ICT")
+
+
+def today_in_vietnam(clock: Clock) -> dt.date:
+    """The calendar day in Vietnam (UTC+7, no daylight saving): rules take effect by it."""
+    return clock.now().astimezone(VIETNAM).date()

@@ -6,6 +6,7 @@ from piccolo.table import Table
 
 from ebhxh.dossiers.tables import Dossier, DossierEvent, OutboxJob
 from ebhxh.organisation.tables import OrgNode
+from ebhxh.paper_route.tables import PaperDossier
 from ebhxh.signing.tables import SignatureSetup, SigningRequest
 from ebhxh.switching.tables import ProviderSwitch, ProviderSwitchEvent
 from ebhxh.tenancy.tables import ApiToken, Membership, Tenant, User
@@ -25,6 +26,7 @@ ALL_TABLES: tuple[type[Table], ...] = (
     OutboxJob,
     ProviderSwitch,
     ProviderSwitchEvent,
+    PaperDossier,
 )
 
 GLOBAL_TABLES: tuple[type[Table], ...] = (Tenant, User)

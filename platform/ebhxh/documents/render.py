@@ -67,6 +67,8 @@ def _rows(request: FormRequest) -> list[tuple[str, str]]:
 
 
 class _FormPdf(FPDF):
+    """A4, the project's fonts, the forms' margins."""
+
     def __init__(self) -> None:
         super().__init__(format="A4")
         with as_file(_FONTS.joinpath("EbhxhSans.ttf")) as regular:
@@ -77,13 +79,37 @@ class _FormPdf(FPDF):
         self.set_auto_page_break(auto=True, margin=15)
 
 
+SIGNED_DIGITALLY = "(Ký số bằng chứng thư số của đơn vị)"
+SIGNED_BY_HAND = "(Ký, ghi rõ họ tên và đóng dấu)"
+
+
+def new_document(title: str, drawn_up_on: dt.date) -> FPDF:
+    """An A4 PDF in the project's font, dated `drawn_up_on` (deterministic output)."""
+    pdf = _FormPdf()
+    pdf.set_title(_nfc(title))
+    pdf.set_creator("eBHXH")
+    pdf.set_creation_date(dt.datetime.combine(drawn_up_on, dt.time(), dt.UTC))
+    return pdf
+
+
 def render_form(request: FormRequest) -> tuple[bytes, bytes]:
     """The form as (PDF bytes, XML declaration bytes); the PDF embeds the XML."""
     declaration = xml_declaration(request)
-    pdf = _FormPdf()
-    pdf.set_title(_nfc(FORM_TITLES[request.kind][0]))
-    pdf.set_creator("eBHXH")
-    pdf.set_creation_date(dt.datetime.combine(request.drawn_up_on, dt.time(), dt.UTC))
+    pdf = new_document(FORM_TITLES[request.kind][0], request.drawn_up_on)
+    draw_form(pdf, request, SIGNED_DIGITALLY)
+    pdf.embed_file(
+        basename=XML_ATTACHMENT,
+        bytes=declaration,
+        desc=_nfc("Tờ khai dạng XML (dữ liệu máy đọc được)"),
+        compress=True,
+        modification_date=pdf.creation_date,
+        creation_date=pdf.creation_date,
+    )
+    return bytes(pdf.output()), declaration
+
+
+def draw_form(pdf: FPDF, request: FormRequest, signature_note: str) -> None:
+    """Lay the form out on a new page of `pdf`; `signature_note` says how it is signed."""
     pdf.add_page()
     width = pdf.epw
     pdf.set_font(FONT_FAMILY, "B", 11)
@@ -139,17 +165,8 @@ def render_form(request: FormRequest) -> tuple[bytes, bytes]:
     pdf.cell(
         width,
         5,
-        _nfc("(Ký số bằng chứng thư số của đơn vị)"),
+        _nfc(signature_note),
         align="R",
         new_x="LMARGIN",
         new_y="NEXT",
     )
-    pdf.embed_file(
-        basename=XML_ATTACHMENT,
-        bytes=declaration,
-        desc=_nfc("Tờ khai dạng XML (dữ liệu máy đọc được)"),
-        compress=True,
-        modification_date=pdf.creation_date,
-        creation_date=pdf.creation_date,
-    )
-    return bytes(pdf.output()), declaration

@@ -32,6 +32,7 @@ class ErrorCode(StrEnum):
     ORG_NODE_NOT_LEGAL_ENTITY = "org_node_not_legal_entity"
     # units
     PROVINCE_UNKNOWN = "province_unknown"
+    PROVINCE_REQUIREMENT = "province_requirement"
     UNIT_PARTICIPATION = "unit_participation"
     UNIT_TAX_CODE_TAKEN = "unit_tax_code_taken"
     UNIT_TAX_CODE_MISMATCH = "unit_tax_code_mismatch"
@@ -71,6 +72,13 @@ class ErrorCode(StrEnum):
     ACTIVATION_LOCKED = "activation_locked"
     VSS_REFUSED = "vss_refused"
     VSS_UNAVAILABLE = "vss_unavailable"
+    # the paper route
+    PAPER_ROUTE_NOT_NEEDED = "paper_route_not_needed"
+    PAPER_DOSSIER_NOT_FOUND = "paper_dossier_not_found"
+    PAPER_DOSSIER_STATE = "paper_dossier_state"
+    PAPER_SENT_DATE = "paper_sent_date"
+    PAPER_TRACKING_WITHOUT_POST = "paper_tracking_without_post"
+    UNIT_CODE_NOT_AT_VSS = "unit_code_not_at_vss"
     # switching away from a competing provider
     SWITCH_NOT_FOUND = "switch_not_found"
     SWITCH_STATE = "switch_state"

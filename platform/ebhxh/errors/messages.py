@@ -97,6 +97,10 @@ MESSAGES: Mapping[ErrorCode, Message] = {
         "Không nhận ra tỉnh/thành phố `{value}`.",
         "The province `{value}` is not recognised.",
     ),
+    ErrorCode.PROVINCE_REQUIREMENT: Message(
+        "Yêu cầu riêng của tỉnh/thành phố: {vi}",
+        "A requirement of the province: {en}",
+    ),
     ErrorCode.UNIT_PARTICIPATION: Message(
         "Chọn đúng một trong hai: đơn vị tham gia BHXH lần đầu, hoặc nhập mã đơn vị đã có.",
         "Choose exactly one: a first-time participant, or the existing unit code.",
@@ -250,6 +254,32 @@ MESSAGES: Mapping[ErrorCode, Message] = {
     ErrorCode.VSS_UNAVAILABLE: Message(
         "Cổng BHXH không phản hồi; hồ sơ được giữ lại và sẽ gửi lại tự động.",
         "The VSS gateway is not answering; the dossier is kept and will be sent again.",
+    ),
+    ErrorCode.PAPER_ROUTE_NOT_NEEDED: Message(
+        "Đơn vị này không cần hồ sơ giấy: {reason}.",
+        "This unit needs no paper dossier: {reason}.",
+    ),
+    ErrorCode.PAPER_DOSSIER_NOT_FOUND: Message(
+        "Đơn vị chưa có hồ sơ giấy; hãy chuẩn bị hồ sơ trước.",
+        "The unit has no paper dossier yet; prepare it first.",
+    ),
+    ErrorCode.PAPER_DOSSIER_STATE: Message(
+        "Hồ sơ giấy đang ở trạng thái {state}; không thể chuyển sang {target}.",
+        "The paper dossier is {state}; it cannot move to {target}.",
+    ),
+    ErrorCode.PAPER_SENT_DATE: Message(
+        "Ngày gửi phải từ {earliest} đến {latest}.",
+        "The sending date must be between {earliest} and {latest}.",
+    ),
+    ErrorCode.PAPER_TRACKING_WITHOUT_POST: Message(
+        "Mã bưu gửi chỉ dùng khi gửi qua bưu điện.",
+        "A postal tracking number goes only with sending by post.",
+    ),
+    ErrorCode.UNIT_CODE_NOT_AT_VSS: Message(
+        "Cơ quan BHXH không ghi nhận mã đơn vị {value} cho mã số thuế {tax_code}; kiểm tra "
+        "lại mã trên thông báo.",
+        "VSS does not list unit code {value} for tax code {tax_code}; check the code on the "
+        "notice.",
     ),
     ErrorCode.SWITCH_NOT_FOUND: Message(
         "Không tìm thấy yêu cầu chuyển đổi nhà cung cấp.",

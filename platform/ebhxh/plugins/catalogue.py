@@ -6,10 +6,13 @@ province claimed twice, two signer types with one name) names both distributions
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import structlog
 
 from ebhxh.events.model import LifecycleEvent
 from ebhxh.plugins.manager import Plugins
+from ebhxh.provinces.model import Province, Route, UnitCheck
 from ebhxh.provinces.registry import ProvinceRegistry
 from ebhxh.signing.contract import SignerType
 from ebhxh.switching.registry import ProviderRegistry
@@ -49,6 +52,15 @@ class PluginCatalogue:
             signer_types[signer.name] = (distribution, signer)
         providers = ProviderRegistry(plugins.collect_per_plugin("ebhxh_competing_providers"))
         return cls(plugins, provinces, signer_types, providers)
+
+    def check_unit(
+        self, province: Province, route: Route, particulars: Mapping[str, str]
+    ) -> list[UnitCheck]:
+        """Every province plugin's objections to a unit (the plugins decide which apply)."""
+        results = self.plugins.hook.ebhxh_check_unit(
+            province=province, route=route, particulars=dict(particulars)
+        )
+        return [check for checks in results for check in checks or ()]
 
     def signer_type(self, name: str) -> SignerType | None:
         entry = self._signer_types.get(name)

@@ -9,13 +9,13 @@ docstring, no test, or no section in `docs/plugins.md`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pluggy
 
 from ebhxh.events.model import LifecycleEvent
 from ebhxh.plugins import PROJECT_NAME
-from ebhxh.provinces.model import ProvinceRule
+from ebhxh.provinces.model import Province, ProvinceRule, Route, UnitCheck
 from ebhxh.signing.contract import SignerType
 from ebhxh.switching.contract import CompetingProvider
 
@@ -26,9 +26,24 @@ hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 def ebhxh_province_rules() -> Sequence[ProvinceRule]:
     """Claim provinces and give each the route a first-time unit there takes.
 
-    Receives nothing. Returns the plugin's `ProvinceRule`s (collect-all). Called once when
-    the platform starts. A province claimed by two distributions stops the start with an
-    error naming both.
+    Receives nothing. Returns the plugin's `ProvinceRule`s (collect-all): the route, any
+    dated change of route, the office, and the forms of each route. Called once when the
+    platform starts. A province claimed by two distributions stops the start with an error
+    naming both (a `fallback` claim yields to a specific one instead).
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def ebhxh_check_unit(
+    province: Province, route: Route, particulars: Mapping[str, str]
+) -> Sequence[UnitCheck]:
+    """Check a unit against a province's own requirements.
+
+    Receives the unit's province, its route, and its particulars (the `Particulars` fields,
+    "" when not given). Returns a `UnitCheck` per requirement not met (collect-all; empty
+    when all is well). Called when a unit is declared, when its particulars change, and
+    before a paper pack is printed; any check refuses the change with a 422 naming the field.
     """
     raise NotImplementedError
 

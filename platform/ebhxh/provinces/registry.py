@@ -48,14 +48,22 @@ class ProvinceRegistry:
         self._rules: dict[str, ProvinceRule] = {}
         self._claimed_by: dict[str, str] = {}
         self._by_key: dict[str, tuple[str, str | None]] = {}
+        # A fallback claim (the built-in paper route) yields to a specific one; two claims
+        # of the same kind on one province are a conflict the operator must resolve.
+        claimed: dict[tuple[str, bool], tuple[str, ProvinceRule]] = {}
         for distribution, rule in claims:
             code = rule.province.code
-            if code in self._claimed_by:
+            earlier = claimed.get((code, rule.fallback))
+            if earlier is not None:
                 raise ProvinceClaimConflict(
                     f"Province {code} {rule.province.name} is claimed by both "
-                    f"{self._claimed_by[code]!r} and {distribution!r}; uninstall one or "
+                    f"{earlier[0]!r} and {distribution!r}; uninstall one or "
                     "leave it out of EBHXH_PLUGINS_ALLOW."
                 )
+            claimed[(code, rule.fallback)] = (distribution, rule)
+        for (code, fallback), (distribution, rule) in sorted(claimed.items()):
+            if fallback and (code, False) in claimed:
+                continue
             self._rules[code] = rule
             self._claimed_by[code] = distribution
         for rule in self._rules.values():

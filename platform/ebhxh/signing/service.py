@@ -19,10 +19,8 @@ import structlog
 
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.documents.forms import (
-    CertificateParticulars,
     FormKind,
     FormRequest,
-    UnitParticulars,
 )
 from ebhxh.documents.render import render_form
 from ebhxh.errors import ErrorCode, ProblemError
@@ -42,6 +40,7 @@ from ebhxh.signing.schemas import (
 )
 from ebhxh.signing.tables import SignatureSetup, SigningRequest, SigningState
 from ebhxh.signing.validation import validate_signed_pdf
+from ebhxh.units.forms import form_request
 from ebhxh.units.lookup import unit_row
 
 log = structlog.get_logger(__name__)
@@ -216,38 +215,12 @@ class SigningService:
         previous_provider: str = "",
         reason: str = "",
     ) -> FormRequest:
-        resolved = self.catalogue.provinces.resolve(unit["province_code"])
-        province = resolved.province if resolved else None
-        particulars = UnitParticulars(
-            name=unit["name"],
-            tax_code=unit["tax_code"],
-            unit_code=unit["unit_code"] or "",
-            registered_address=unit["registered_address"],
-            contact_address=unit["contact_address"],
-            unit_type=unit["unit_type"],
-            phone=unit["phone"],
-            email=unit["email"],
-            licence_number=unit["licence_number"],
-            licence_date=unit["licence_date"],
-            licence_issuer=unit["licence_issuer"],
-            contribution_frequency=unit["contribution_frequency"],
-            province_name=province.name if province else "",
-            office_name=province.office_name if province else "",
-        )
-        summary = summarise(certificate) if certificate else None
-        return FormRequest(
-            kind=form,
-            unit=particulars,
+        return form_request(
+            unit,
+            form,
+            catalogue=self.catalogue,
             drawn_up_on=self.env.clock.now().date(),
-            place=province.name if province else "",
-            certificate=CertificateParticulars(
-                serial=summary.serial,
-                subject=summary.subject,
-                not_before=summary.not_before,
-                not_after=summary.not_after,
-            )
-            if summary
-            else None,
+            certificate=certificate,
             previous_provider=previous_provider,
             reason=reason,
         )

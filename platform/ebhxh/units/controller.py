@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from litestar import Controller, get, post, put
-from litestar.di import NamedDependency
+from litestar import Controller, Request, get, post, put
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
 from ebhxh.auth.guards import requires
+from ebhxh.clock import today_in_vietnam
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.errors.messages import Language
 from ebhxh.plugins.catalogue import PluginCatalogue
+from ebhxh.runtime import Runtime
 from ebhxh.tenancy.tables import Role
 from ebhxh.units.schemas import Particulars, ProvinceList, UnitDeclaration, UnitList, UnitOut
 from ebhxh.units.service import UnitService, province_out
+
+
+def _today(request: Request[Any, Any, Any]) -> Any:
+    runtime: Runtime = request.app.state.runtime
+    return today_in_vietnam(runtime.clock)
+
+
+def provide_units(
+    request: Request[Any, Any, Any],
+    tenant_scope: NamedDependency[TenantScope],
+    catalogue: NamedDependency[PluginCatalogue],
+    language: NamedDependency[Language],
+) -> UnitService:
+    return UnitService(tenant_scope, catalogue, language, _today(request))
 
 
 class UnitController(Controller):
@@ -22,6 +39,7 @@ class UnitController(Controller):
 
     path = "/units"
     tags = ["Units"]
+    dependencies = {"units": Provide(provide_units, sync_to_thread=False)}
 
     @post(
         "/",
@@ -32,32 +50,22 @@ class UnitController(Controller):
     async def declare(
         self,
         data: JSONBody[UnitDeclaration],
-        tenant_scope: NamedDependency[TenantScope],
+        units: NamedDependency[UnitService],
         catalogue: NamedDependency[PluginCatalogue],
-        language: NamedDependency[Language],
     ) -> UnitOut:
-        unit, event = await UnitService(tenant_scope, catalogue.provinces, language).declare(data)
+        unit, event = await units.declare(data)
         catalogue.announce(event)
         return unit
 
     @get("/", operation_id="listUnits", summary="The tenant's units")
-    async def list_units(
-        self,
-        tenant_scope: NamedDependency[TenantScope],
-        catalogue: NamedDependency[PluginCatalogue],
-        language: NamedDependency[Language],
-    ) -> UnitList:
-        return await UnitService(tenant_scope, catalogue.provinces, language).list()
+    async def list_units(self, units: NamedDependency[UnitService]) -> UnitList:
+        return await units.list()
 
     @get("/{unit_id:uuid}", operation_id="getUnit", summary="One unit")
     async def get_unit(
-        self,
-        unit_id: FromPath[uuid.UUID],
-        tenant_scope: NamedDependency[TenantScope],
-        catalogue: NamedDependency[PluginCatalogue],
-        language: NamedDependency[Language],
+        self, unit_id: FromPath[uuid.UUID], units: NamedDependency[UnitService]
     ) -> UnitOut:
-        return await UnitService(tenant_scope, catalogue.provinces, language).get(unit_id)
+        return await units.get(unit_id)
 
     @put(
         "/{unit_id:uuid}/particulars",
@@ -69,12 +77,9 @@ class UnitController(Controller):
         self,
         unit_id: FromPath[uuid.UUID],
         data: JSONBody[Particulars],
-        tenant_scope: NamedDependency[TenantScope],
-        catalogue: NamedDependency[PluginCatalogue],
-        language: NamedDependency[Language],
+        units: NamedDependency[UnitService],
     ) -> UnitOut:
-        service = UnitService(tenant_scope, catalogue.provinces, language)
-        return await service.set_particulars(unit_id, data)
+        return await units.set_particulars(unit_id, data)
 
 
 class ProvinceController(Controller):
@@ -84,5 +89,8 @@ class ProvinceController(Controller):
     tags = ["Units"]
 
     @get("/", operation_id="listProvinces", summary="Provinces and the route units there take")
-    async def list_provinces(self, catalogue: NamedDependency[PluginCatalogue]) -> ProvinceList:
-        return ProvinceList(provinces=[province_out(r) for r in catalogue.provinces.rules()])
+    async def list_provinces(
+        self, request: Request[Any, Any, Any], catalogue: NamedDependency[PluginCatalogue]
+    ) -> ProvinceList:
+        today = _today(request)
+        return ProvinceList(provinces=[province_out(r, today) for r in catalogue.provinces.rules()])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Annotated
 
@@ -71,13 +72,30 @@ class UnitDeclaration(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     particulars: Particulars | None = None
 
 
+class RouteChangeOut(msgspec.Struct, kw_only=True):
+    """A change of route announced by the province's plugin."""
+
+    route: Route
+    effective: dt.date
+
+
+class FormOut(msgspec.Struct, kw_only=True):
+    """A form of the route, and the version in force."""
+
+    form: str
+    version: str
+
+
 class ProvinceOut(msgspec.Struct, kw_only=True):
-    """A province as served by the installed province plugins."""
+    """A province as served by the installed province plugins (the route as of today)."""
 
     code: str
     name: str
     office: str
+    office_address: str | None
     route: Route
+    next_route_change: RouteChangeOut | None
+    forms: list[FormOut]
     formerly: list[str]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -14,13 +15,15 @@ from ebhxh.errors.messages import Language
 from ebhxh.events.model import UnitDeclared
 from ebhxh.identifiers import normalise_tax_code, normalise_unit_code
 from ebhxh.organisation.tables import NodeKind, OrgNode
+from ebhxh.plugins.catalogue import PluginCatalogue
 from ebhxh.provinces.model import ProvinceRule, Route
-from ebhxh.provinces.registry import ProvinceRegistry
 from ebhxh.units.next_steps import next_step
 from ebhxh.units.schemas import (
     PARTICULAR_FIELDS,
+    FormOut,
     Particulars,
     ProvinceOut,
+    RouteChangeOut,
     UnitDeclaration,
     UnitList,
     UnitOut,
@@ -28,24 +31,55 @@ from ebhxh.units.schemas import (
 from ebhxh.units.tables import InsuranceUnit
 
 
-def province_out(rule: ProvinceRule) -> ProvinceOut:
+def province_out(rule: ProvinceRule, today: dt.date) -> ProvinceOut:
+    """The province as a unit declared `today` sees it."""
     province = rule.province
+    route = rule.route_on(today)
+    change = rule.next_change(today)
     return ProvinceOut(
         code=province.code,
         name=province.name,
-        office=province.office_name,
-        route=rule.route,
+        office=rule.office_of.name,
+        office_address=rule.office_of.address,
+        route=route,
+        next_route_change=(
+            RouteChangeOut(route=change.route, effective=change.effective) if change else None
+        ),
+        forms=[FormOut(form=f.form, version=f.version) for f in rule.forms_for(route)],
         formerly=[f.name for f in province.formed_from if f.name != province.name],
     )
+
+
+def check_province_requirements(
+    catalogue: PluginCatalogue, rule: ProvinceRule, route: Route, particulars: Particulars
+) -> None:
+    """Refuse (422, naming the field) what a province plugin says the unit lacks."""
+    checks = catalogue.check_unit(rule.province, route, msgspec.structs.asdict(particulars))
+    if checks:
+        first = checks[0]
+        raise ProblemError(
+            ErrorCode.PROVINCE_REQUIREMENT,
+            field=f"particulars.{first.field}",
+            params={"vi": first.message_vi, "en": first.message_en},
+        )
 
 
 class UnitService:
     """The insurance units of the scope's tenant."""
 
-    def __init__(self, scope: TenantScope, provinces: ProvinceRegistry, language: Language) -> None:
+    def __init__(
+        self,
+        scope: TenantScope,
+        catalogue: PluginCatalogue,
+        language: Language,
+        today: dt.date,
+    ) -> None:
         self.scope = scope
-        self.provinces = provinces
+        self.catalogue = catalogue
+        self.provinces = catalogue.provinces
         self.language = language
+        self.today = today
+        """The day in Vietnam: a dated change of route applies to units declared from it."""
 
     async def declare(self, data: UnitDeclaration) -> tuple[UnitOut, UnitDeclared]:
         """Validate and store a declaration; 422 names the field at fault, 409 a clash."""
@@ -57,6 +91,8 @@ class UnitService:
                 ErrorCode.PROVINCE_UNKNOWN, field="province", params={"value": data.province}
             )
         rule = resolved.rule
+        route = rule.route_on(self.today)
+        check_province_requirements(self.catalogue, rule, route, data.particulars or Particulars())
         async with self.scope.transaction():
             node = await self._legal_entity(data.org_node_external_id, tax_code)
             await self._refuse_clash(node["id"], data.org_node_external_id, tax_code)
@@ -66,7 +102,7 @@ class UnitService:
                 name=data.name.strip(),
                 tax_code=tax_code,
                 province_code=rule.province.code,
-                route=rule.route.value,
+                route=route.value,
                 unit_code=unit_code,
                 first_time_participant=data.first_time_participant,
                 **msgspec.structs.asdict(data.particulars or Particulars()),
@@ -82,7 +118,7 @@ class UnitService:
             tenant_id=str(self.scope.tenant_id),
             unit_id=str(unit.id),
             province_code=rule.province.code,
-            route=rule.route.value,
+            route=route.value,
         )
         return out, event
 
@@ -99,7 +135,10 @@ class UnitService:
     async def set_particulars(self, unit_id: uuid.UUID, particulars: Particulars) -> UnitOut:
         """Replace what the forms print about the unit."""
         async with self.scope.transaction():
-            await self.get(unit_id)
+            unit = await self.get(unit_id)
+            resolved = self.provinces.resolve(unit.province.code)
+            if resolved is not None:
+                check_province_requirements(self.catalogue, resolved.rule, unit.route, particulars)
             values = {
                 InsuranceUnit._meta.get_column_by_name(name): value
                 for name, value in msgspec.structs.asdict(particulars).items()
@@ -187,7 +226,7 @@ class UnitService:
             org_node_external_id=row["org_node_external_id"],
             name=row["name"],
             tax_code=row["tax_code"],
-            province=province_out(resolved.rule),
+            province=province_out(resolved.rule, self.today),
             route=route,
             first_time_participant=first_time,
             unit_code=row["unit_code"],
@@ -195,7 +234,7 @@ class UnitService:
             next_step=next_step(
                 route=route,
                 first_time=first_time,
-                office=resolved.province.office_name,
+                office=resolved.rule.office_of.name,
                 language=self.language,
             ),
         )

@@ -1,4 +1,8 @@
-"""Hook implementations: outside Hà Nội, a unit code is obtained with paper forms."""
+"""Hook implementations: outside Hà Nội, a unit code is obtained with paper forms.
+
+These claims are fallbacks: a partner's plugin that claims one of these provinces (say,
+electronic from a date) takes it over without a conflict.
+"""
 
 from __future__ import annotations
 
@@ -12,4 +16,4 @@ from ebhxh.provinces.model import ProvinceRule, Route, load_provinces_toml
 def ebhxh_province_rules() -> list[ProvinceRule]:
     """The 33 provinces where VSS does not take unit-code registration electronically."""
     provinces = load_provinces_toml(files(__package__).joinpath("provinces.toml"))
-    return [ProvinceRule(province=p, route=Route.PAPER) for p in provinces]
+    return [ProvinceRule(province=p, route=Route.PAPER, fallback=True) for p in provinces]

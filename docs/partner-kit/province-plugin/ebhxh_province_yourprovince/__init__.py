@@ -1,0 +1,1 @@
+"""eBHXH province plugin for <province> (from the partner kit's template)."""
