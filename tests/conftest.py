@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import msgspec
 import pytest
 from cryptography.fernet import Fernet
 from litestar import Litestar
@@ -50,6 +51,29 @@ def run_cli(
         text=True,
         timeout=timeout,
         check=False,
+    )
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """`settings` as the EBHXH_* variables that reproduce them in another process."""
+    env = {}
+    for field in msgspec.structs.fields(Settings):
+        value = getattr(settings, field.name)
+        if value is None or value == ():
+            continue
+        text = ",".join(value) if isinstance(value, tuple) else str(value)
+        env[f"EBHXH_{field.name.upper()}"] = text
+    return env
+
+
+def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
+    """`ebhxh worker` in a process of its own, on `settings`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EBHXH_")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "ebhxh.cli", "worker"],
+        env={**env, **settings_env(settings)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 

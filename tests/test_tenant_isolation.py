@@ -27,6 +27,7 @@ ALLOWED_UNSCOPED = {
     "auth/tokens.py",  # resolving a token to its tenant happens before there is a scope
     "tenancy/bootstrap.py",  # creating a tenant happens before there is a principal
     "dossiers/outbox.py",  # the system side: finds due work across tenants, then scopes it
+    "metrics/dossier_counts.py",  # the operator's metric: counts per tenant id and state
 }
 QUERY_METHODS = {"select", "objects", "update", "delete", "insert", "count", "exists", "raw"}
 

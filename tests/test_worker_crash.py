@@ -5,10 +5,7 @@ every first response: the work is picked up again and VSS still has exactly one 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -26,7 +23,7 @@ from ebhxh.settings import Settings
 from ebhxh.vss_sandbox.app import create_sandbox_app
 from ebhxh.vss_sandbox.inbox import MailCatcher
 from ebhxh.vss_sandbox.settings import SandboxSettings
-from tests.conftest import Pki, TenantHandle, in_app, settle_outbox, signed_unit
+from tests.conftest import Pki, TenantHandle, in_app, settle_outbox, signed_unit, start_worker
 
 Client = AsyncTestClient[Litestar]
 
@@ -69,22 +66,6 @@ async def client(crash_settings: Settings) -> AsyncIterator[Client]:
         in_app(test_client, settle_outbox)
 
 
-def _worker(settings: Settings) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EBHXH_")}
-    for field in msgspec.structs.fields(Settings):
-        value = getattr(settings, field.name)
-        if value is None or value == ():
-            continue
-        text = ",".join(value) if isinstance(value, tuple) else str(value)
-        env[f"EBHXH_{field.name.upper()}"] = text
-    return subprocess.Popen(
-        [sys.executable, "-m", "ebhxh.cli", "worker"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
 async def _attempts(client: Client, dossier_id: str) -> int:
     async def read() -> int:
         row = (
@@ -97,33 +78,39 @@ async def _attempts(client: Client, dossier_id: str) -> int:
     return int(in_app(client, read))
 
 
+async def _submission_in_flight(client: Client, tenant: TenantHandle, unit_id: str) -> str:
+    """Create a dossier and return once a worker has claimed its submission and has been
+    waiting on the (slowed) sandbox for half a second.
+    """
+    created = await client.post(
+        f"/units/{unit_id}/dossiers", json={"kind": "register-unit-code"}, headers=tenant.headers
+    )
+    assert created.status_code == 201, created.text
+    dossier_id = str(created.json()["id"])
+    for _ in range(300):
+        if await _attempts(client, dossier_id) >= 1:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)
+    return dossier_id
+
+
 async def test_a_worker_killed_mid_submission_loses_nothing_and_duplicates_nothing(
     client: Client, tenant: TenantHandle, test_pki: Pki, sandbox: str, crash_settings: Settings
 ) -> None:
     vss = httpx.AsyncClient(base_url=sandbox, timeout=10)
     await vss.post("/test/faults", json={"latency_ms": 1500, "drop_first_response": True})
     unit_id = await signed_unit(client, tenant, test_pki)
-    first = _worker(crash_settings)
+    first = start_worker(crash_settings)
     try:
-        created = await client.post(
-            f"/units/{unit_id}/dossiers",
-            json={"kind": "register-unit-code"},
-            headers=tenant.headers,
-        )
-        assert created.status_code == 201, created.text
-        dossier_id = created.json()["id"]
-        for _ in range(300):  # the worker claims the work, then VSS takes 1.5 s to answer
-            if await _attempts(client, dossier_id) >= 1:
-                break
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.5)
+        dossier_id = await _submission_in_flight(client, tenant, unit_id)
         first.send_signal(signal.SIGKILL)  # mid-submission: VSS has it, we never hear back
         first.wait(timeout=10)
         await vss.post("/test/faults", json={"drop_first_response": True})
     finally:
         if first.poll() is None:
             first.kill()
-    second = _worker(crash_settings)
+    second = start_worker(crash_settings)
     try:
         state = None
         for _ in range(600):
@@ -140,3 +127,34 @@ async def test_a_worker_killed_mid_submission_loses_nothing_and_duplicates_nothi
     assert len(deliveries) == 1, deliveries  # exactly one dossier at VSS
     assert next(iter(deliveries.values())) >= 2  # delivered again after the crash
     assert await _attempts(client, dossier_id) >= 2
+
+
+async def test_a_worker_stopped_mid_submission_finishes_it_before_exiting(
+    client: Client, tenant: TenantHandle, test_pki: Pki, sandbox: str, crash_settings: Settings
+) -> None:
+    """SIGTERM (a rolling update) while VSS takes 3 s to answer: the worker takes no new
+    job, finishes this one, then exits 0; the work is done once, by that worker.
+    """
+    vss = httpx.AsyncClient(base_url=sandbox, timeout=10)
+    await vss.post("/test/faults", json={"latency_ms": 3000})
+    unit_id = await signed_unit(client, tenant, test_pki)
+    worker = start_worker(crash_settings)
+    try:
+        dossier_id = await _submission_in_flight(client, tenant, unit_id)
+        worker.send_signal(signal.SIGTERM)
+        state_at_signal = (
+            await client.get(f"/dossiers/{dossier_id}", headers=tenant.headers)
+        ).json()["state"]
+        exit_code = await asyncio.to_thread(worker.wait, 30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert state_at_signal == "submitting"
+    assert exit_code == 0
+    # Finished before the process ended: no second worker, no lease to wait out.
+    state = (await client.get(f"/dossiers/{dossier_id}", headers=tenant.headers)).json()
+    assert state["state"] == "awaiting_activation", state
+    assert await _attempts(client, dossier_id) == 1
+    deliveries = (await vss.get("/test/deliveries")).json()
+    await vss.aclose()
+    assert list(deliveries.values()) == [1]

@@ -28,6 +28,7 @@ from ebhxh.gateway.contract import VssGateway
 from ebhxh.health.controller import HealthController
 from ebhxh.http.deps import DEPENDENCIES
 from ebhxh.http.openapi import openapi_config, swagger_assets
+from ebhxh.metrics.controller import REQUEST_METRICS, MetricsController
 from ebhxh.observability.logging import configure_logging
 from ebhxh.observability.request_id import request_id_middleware
 from ebhxh.organisation.controller import OrganisationController
@@ -49,6 +50,7 @@ MAX_BODY_BYTES = 2 * 1024 * 1024
 SANDBOX_PATH = "/vss"
 ROUTES = [
     HealthController,
+    MetricsController,
     OrganisationController,
     UnitController,
     ProvinceController,
@@ -139,6 +141,7 @@ def create_app(
         dependencies=DEPENDENCIES,
         middleware=[
             request_id_middleware,
+            REQUEST_METRICS.middleware,  # before auth: refused requests are counted too
             DefineMiddleware(BearerTokenMiddleware, exclude=["^/docs", "^/static/", "^/vss"]),
         ],
         exception_handlers=EXCEPTION_HANDLERS,

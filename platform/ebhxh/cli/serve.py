@@ -75,7 +75,16 @@ def serve(host: str | None, port: int | None, no_worker: bool, migrate: bool | N
             click.echo(f"Note: SMTP port {settings.smtp_port} is busy ({exc}); mail goes there.")
             catcher = None
     try:
-        uvicorn.run(app, host=bind_host, port=bind_port, log_config=None, access_log=False)
+        # On SIGTERM uvicorn stops accepting, lets requests in flight finish (up to the
+        # grace period), then runs the app's shutdown (which stops the in-process worker).
+        uvicorn.run(
+            app,
+            host=bind_host,
+            port=bind_port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        )
     finally:
         if catcher is not None:
             catcher.stop()

@@ -28,6 +28,8 @@ from ebhxh.gateway.contract import (
     Submission,
     UnitRecord,
 )
+from ebhxh.metrics.observe import outcome_of
+from ebhxh.metrics.series import VSS_CALLS, VSS_SECONDS
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -58,7 +60,23 @@ class HttpVssGateway:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def _call(self, method: str, path: str, *, retry: bool = True, **kwargs: Any) -> Any:
+    async def _call(
+        self, operation: str, method: str, path: str, *, retry: bool = True, **kwargs: Any
+    ) -> Any:
+        """One call, counted and timed under `operation` (a name, never the path: paths
+        carry ids).
+        """
+        with outcome_of(
+            VSS_CALLS,
+            VSS_SECONDS,
+            operation,
+            success="ok",
+            failure="unavailable",
+            known=((GatewayRefused, "refused"),),
+        ):
+            return await self._attempt(method, path, retry=retry, **kwargs)
+
+    async def _attempt(self, method: str, path: str, *, retry: bool, **kwargs: Any) -> Any:
         """One call, retried unless `retry` is False (for calls that must not repeat)."""
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._attempts if retry else 1),
@@ -91,27 +109,33 @@ class HttpVssGateway:
         body = msgspec.to_builtins(submission)
         body["document"] = base64.b64encode(submission.document).decode()
         data = await self._call(
-            "POST", "/dossiers", json=body, headers={"Idempotency-Key": idempotency_key}
+            "submit", "POST", "/dossiers", json=body, headers={"Idempotency-Key": idempotency_key}
         )
         return _convert(data, Receipt)
 
     async def status(self, receipt_id: str) -> Receipt:
-        return _convert(await self._call("GET", f"/dossiers/{receipt_id}"), Receipt)
+        return _convert(await self._call("status", "GET", f"/dossiers/{receipt_id}"), Receipt)
 
     async def activate(self, receipt_id: str, code: str) -> Receipt:
-        data = await self._call("POST", f"/dossiers/{receipt_id}/activation", json={"code": code})
+        data = await self._call(
+            "activate", "POST", f"/dossiers/{receipt_id}/activation", json={"code": code}
+        )
         return _convert(data, Receipt)
 
     async def request_new_code(self, receipt_id: str, email: str | None) -> Receipt:
         # Not retried: each call mails a new code and voids the last, so a blind retry would
         # leave the user holding a dead code. A failure is reported; the user asks again.
         data = await self._call(
-            "POST", f"/dossiers/{receipt_id}/activation-code", json={"email": email}, retry=False
+            "request_new_code",
+            "POST",
+            f"/dossiers/{receipt_id}/activation-code",
+            json={"email": email},
+            retry=False,
         )
         return _convert(data, Receipt)
 
     async def lookup_unit(self, tax_code: str) -> UnitRecord:
-        data = await self._call("GET", "/units", params={"tax_code": tax_code})
+        data = await self._call("lookup_unit", "GET", "/units", params={"tax_code": tax_code})
         return _convert(data, UnitRecord)
 
 

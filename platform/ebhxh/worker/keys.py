@@ -11,3 +11,8 @@ def worker_heartbeat(worker_id: str) -> str:
 
 
 WORKER_HEARTBEAT_PATTERN = f"{PREFIX}worker:*:heartbeat"
+
+
+def queue_key(queue_name: str) -> str:
+    """The arq queue: a sorted set named exactly as the queue (job ids scored by run time)."""
+    return queue_name

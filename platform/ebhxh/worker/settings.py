@@ -11,6 +11,7 @@ from arq import Worker, cron
 from arq.connections import RedisSettings
 
 from ebhxh.dossiers.jobs import enqueuer, expire_codes, reconcile, run_outbox
+from ebhxh.metrics.jobs import measured
 from ebhxh.worker.heartbeat import beat_forever, stop_beating, this_worker_id
 from ebhxh.worker.jobs import canary
 
@@ -21,16 +22,20 @@ log = structlog.get_logger(__name__)
 
 JOB_FUNCTIONS = (canary, run_outbox)
 EVERY_5_SECONDS = set(range(0, 60, 5))
-JOB_TIMEOUT_SECONDS = 120
 
 
 def build_worker(
     runtime: Runtime, redis_settings: RedisSettings, queue_name: str, **overrides: Any
 ) -> Worker:
-    """An arq worker on `queue_name` with every platform job and cron registered."""
+    """An arq worker on `queue_name` with every platform job and cron registered.
+
+    Jobs may run `job_timeout_seconds`; on a graceful stop (`ebhxh worker` on SIGTERM) the
+    worker takes no new job and waits as long for running ones (`job_completion_wait`).
+    """
+    timeout = runtime.settings.job_timeout_seconds
 
     async def on_startup(ctx: dict[str, Any]) -> None:
-        ctx["worker_id"] = this_worker_id()
+        ctx["worker_id"] = runtime.settings.worker_id or this_worker_id()
         ctx["clock"] = runtime.clock
         ctx["outbox_lease"] = dt.timedelta(seconds=runtime.settings.outbox_lease_seconds)
         enqueue = enqueuer(ctx["redis"])
@@ -50,10 +55,10 @@ def build_worker(
         structlog.contextvars.unbind_contextvars("job_id", "tenant_id", "dossier_id", "request_id")
 
     options: dict[str, Any] = {
-        "functions": list(JOB_FUNCTIONS),
+        "functions": [measured(job) for job in JOB_FUNCTIONS],
         "cron_jobs": [
-            cron(reconcile, second=EVERY_5_SECONDS, run_at_startup=True),
-            cron(expire_codes, second=EVERY_5_SECONDS),
+            cron(measured(reconcile), second=EVERY_5_SECONDS, run_at_startup=True),
+            cron(measured(expire_codes), second=EVERY_5_SECONDS),
         ],
         "redis_settings": redis_settings,
         "queue_name": queue_name,
@@ -62,8 +67,8 @@ def build_worker(
         "on_job_start": on_job_start,
         "on_job_end": on_job_end,
         "handle_signals": False,
-        "job_timeout": JOB_TIMEOUT_SECONDS,
-        "job_completion_wait": JOB_TIMEOUT_SECONDS,
+        "job_timeout": timeout,
+        "job_completion_wait": timeout,
         "max_tries": 5,
     }
     options.update(overrides)

@@ -1,0 +1,1 @@
+"""Prometheus metrics: the series, the `/metrics` endpoint, and the worker's metrics port."""

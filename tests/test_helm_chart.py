@@ -1,0 +1,274 @@
+"""The Helm chart, offline: `helm lint --strict` through the Helm SDK that helm-python-sdk
+bundles (no helm binary, no cluster, no network), rendering with the default values, the
+production example and every optional part on, each rendered manifest validated against
+the newest Kubernetes schemas kubernetes-validate ships, and the structure that matters.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import helm_python as helm
+import kubernetes_validate
+import msgspec
+import pytest
+import yaml
+
+from ebhxh.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CHART = ROOT / "helm" / "ebhxh"
+PRODUCTION = CHART / "values-production.yaml"
+KUBERNETES = kubernetes_validate.utils.latest_version()
+CUSTOM_KINDS = {"PrometheusRule"}  # a CRD of the Prometheus Operator: no bundled schema
+HOOK_PHASES = "pre-install,pre-upgrade"
+PLUGIN_VARIABLES = {"EBHXH_HSM_MODULES"}  # read by the HSM signer plugin, not Settings
+
+EVERYTHING_ON: dict[str, Any] = {
+    "sandbox": {"enabled": True},
+    "ingress": {"enabled": True, "className": "nginx", "tls": [{"secretName": "t"}]},
+    "api": {"autoscaling": {"enabled": True}},
+    "worker": {"autoscaling": {"enabled": True}},
+    "prometheusRule": {"enabled": True},
+    "networkPolicy": {
+        "egress": {"restrict": True, "to": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]}
+    },
+    "trustStore": {"configMap": "trust"},
+    "secrets": {"secretKeys": "a-key"},
+}
+
+
+def production_values() -> dict[str, Any]:
+    return helm.values_from_yaml(PRODUCTION.read_text(encoding="utf-8"))
+
+
+def render(values: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Every manifest the chart renders for a first install with `values`."""
+    with helm.Chart.load(CHART) as chart:
+        files = chart.render(values, name="rel", namespace="ebhxh", is_install=True)
+    return [
+        document
+        for name, text in sorted(files.items())
+        if name.endswith(".yaml")
+        for document in yaml.safe_load_all(text)
+        if document
+    ]
+
+
+CASES = {
+    "default": None,
+    "production": production_values(),
+    "everything-on": EVERYTHING_ON,
+}
+
+
+@pytest.fixture(scope="module", params=list(CASES))
+def manifests(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
+    return render(CASES[request.param])
+
+
+def one(manifests: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    found = [m for m in manifests if m["kind"] == kind and m["metadata"]["name"] == name]
+    assert len(found) == 1, f"{kind}/{name}: {len(found)}"
+    return found[0]
+
+
+def pod_specs(manifests: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for manifest in manifests:
+        if manifest["kind"] in {"Deployment", "Job"}:
+            yield manifest["metadata"]["name"], manifest["spec"]["template"]["spec"]
+
+
+def containers(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return [*spec.get("initContainers", []), *spec["containers"]]
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_chart_passes_helm_lint_strict(case: str) -> None:
+    report = helm.lint(CHART, CASES[case], strict=True, namespace="ebhxh")
+    assert report["errors"] == []
+    # Strict: nothing above "info" (the only info is the missing icon).
+    assert [m for m in report["messages"] if m["severity"] >= 2] == []
+
+
+def test_every_rendered_manifest_validates_against_kubernetes(
+    manifests: list[dict[str, Any]],
+) -> None:
+    kinds = set()
+    for manifest in manifests:
+        kinds.add(manifest["kind"])
+        if manifest["kind"] in CUSTOM_KINDS:
+            continue
+        kubernetes_validate.validate(manifest, KUBERNETES, strict=True)
+    assert {"Deployment", "Service", "ConfigMap", "Job", "NetworkPolicy"} <= kinds
+
+
+def test_the_validator_is_not_vacuous() -> None:
+    broken = copy.deepcopy(one(render(), "Deployment", "rel-ebhxh-api"))
+    broken["spec"]["template"]["spec"]["containers"][0]["securityContext"]["runAsUser"] = "root"
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, KUBERNETES, strict=True)
+
+
+def test_migrations_are_a_pre_install_and_pre_upgrade_hook_that_app_pods_wait_for(
+    manifests: list[dict[str, Any]],
+) -> None:
+    job = one(manifests, "Job", "rel-ebhxh-migrate")
+    annotations = job["metadata"]["annotations"]
+    assert annotations["helm.sh/hook"] == HOOK_PHASES
+    assert job["spec"]["template"]["spec"]["containers"][0]["args"] == ["migrate"]
+    # Its configuration exists before it: hook copies with a lower weight.
+    hook_config = one(manifests, "ConfigMap", "rel-ebhxh-migrate")["metadata"]["annotations"]
+    assert hook_config["helm.sh/hook"] == HOOK_PHASES
+    assert int(hook_config["helm.sh/hook-weight"]) < int(annotations["helm.sh/hook-weight"])
+    for name in ("rel-ebhxh-api", "rel-ebhxh-worker"):
+        init = one(manifests, "Deployment", name)["spec"]["template"]["spec"]["initContainers"]
+        assert init[0]["args"][:2] == ["migrate", "--wait"]
+
+
+def test_probes(manifests: list[dict[str, Any]]) -> None:
+    api = one(manifests, "Deployment", "rel-ebhxh-api")["spec"]["template"]["spec"]
+    container = api["containers"][0]
+    assert container["startupProbe"]["httpGet"]["path"] == "/health"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+    worker = one(manifests, "Deployment", "rel-ebhxh-worker")["spec"]["template"]["spec"]
+    container = worker["containers"][0]
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert container[probe]["exec"]["command"] == ["ebhxh", "worker", "probe"]
+    # The probe checks this pod's own heartbeat: the worker is named after the pod.
+    worker_id = next(e for e in container["env"] if e["name"] == "EBHXH_WORKER_ID")
+    assert worker_id["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
+
+
+def test_every_pod_is_hardened(manifests: list[dict[str, Any]]) -> None:
+    specs = dict(pod_specs(manifests))
+    assert {"rel-ebhxh-api", "rel-ebhxh-worker", "rel-ebhxh-migrate"} <= set(specs)
+    for name, spec in specs.items():
+        assert spec["securityContext"]["runAsNonRoot"] is True, name
+        assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", name
+        assert spec["automountServiceAccountToken"] is False, name
+        scratch = {v["name"] for v in spec["volumes"] if "emptyDir" in v}
+        assert {"tmp", "data"} <= scratch, name
+        for container in containers(spec):
+            context = container["securityContext"]
+            assert context["readOnlyRootFilesystem"] is True, name
+            assert context["allowPrivilegeEscalation"] is False, name
+            assert context["capabilities"]["drop"] == ["ALL"], name
+            assert context["runAsNonRoot"] is True, name
+            mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+            assert mounts["/tmp"] == "tmp", name  # noqa: S108 - a path inside the pod
+            assert container["resources"]["requests"] and container["resources"]["limits"], name
+
+
+def _config(manifests: list[dict[str, Any]]) -> dict[str, str]:
+    data: dict[str, str] = one(manifests, "ConfigMap", "rel-ebhxh")["data"]
+    return data
+
+
+def test_the_worker_grace_period_covers_the_longest_job(manifests: list[dict[str, Any]]) -> None:
+    timeout = int(_config(manifests)["EBHXH_JOB_TIMEOUT_SECONDS"])
+    worker = one(manifests, "Deployment", "rel-ebhxh-worker")["spec"]["template"]["spec"]
+    assert worker["terminationGracePeriodSeconds"] >= timeout
+    api = one(manifests, "Deployment", "rel-ebhxh-api")["spec"]["template"]["spec"]
+    drain = int(_config(manifests)["EBHXH_SHUTDOWN_GRACE_SECONDS"])
+    assert api["terminationGracePeriodSeconds"] > drain
+
+
+def test_the_grace_period_follows_the_job_timeout_and_refuses_less() -> None:
+    derived = render({"config": {"jobTimeoutSeconds": 600, "outboxLeaseSeconds": 900}})
+    worker = one(derived, "Deployment", "rel-ebhxh-worker")["spec"]["template"]["spec"]
+    assert worker["terminationGracePeriodSeconds"] == 615
+    with pytest.raises(helm.HelmError, match=r"must be at least config\.jobTimeoutSeconds"):
+        render({"worker": {"terminationGracePeriodSeconds": 60}})
+    with pytest.raises(helm.HelmError, match="outboxLeaseSeconds must exceed"):
+        render({"config": {"jobTimeoutSeconds": 300, "outboxLeaseSeconds": 200}})
+
+
+def test_the_configuration_is_what_the_platform_reads(manifests: list[dict[str, Any]]) -> None:
+    config = _config(manifests)
+    known = {"EBHXH_" + f.name.upper() for f in msgspec.structs.fields(Settings)}
+    assert set(config) <= known | PLUGIN_VARIABLES
+    settings = Settings.from_env(config)  # every value parses as the platform would
+    assert settings.job_timeout_seconds < settings.outbox_lease_seconds
+
+
+def test_a_configuration_change_rolls_the_pods() -> None:
+    def checksum(values: dict[str, Any] | None) -> str:
+        deployment = one(render(values), "Deployment", "rel-ebhxh-worker")
+        return str(deployment["spec"]["template"]["metadata"]["annotations"]["checksum/config"])
+
+    assert checksum(None) == checksum(None)
+    assert checksum(None) != checksum({"config": {"logLevel": "DEBUG"}})
+
+
+def test_production_uses_its_secret_autoscales_and_has_no_sandbox() -> None:
+    manifests = render(production_values())
+    kinds = {(m["kind"], m["metadata"]["name"]) for m in manifests}
+    assert not [k for k in kinds if "sandbox" in k[1]]
+    assert ("Secret", "rel-ebhxh") not in kinds  # existingSecret: the chart writes none
+    env_from = one(manifests, "Deployment", "rel-ebhxh-api")["spec"]["template"]["spec"]
+    refs = [e.get("secretRef", {}).get("name") for e in env_from["containers"][0]["envFrom"]]
+    assert "ebhxh-credentials" in refs
+    assert {
+        ("HorizontalPodAutoscaler", "rel-ebhxh-api"),
+        ("HorizontalPodAutoscaler", "rel-ebhxh-worker"),
+    } <= kinds
+    assert {
+        ("PodDisruptionBudget", "rel-ebhxh-api"),
+        ("PodDisruptionBudget", "rel-ebhxh-worker"),
+    } <= kinds
+    assert one(manifests, "Ingress", "rel-ebhxh")["spec"]["tls"]
+    for deployment in ("rel-ebhxh-api", "rel-ebhxh-worker"):
+        assert "replicas" not in one(manifests, "Deployment", deployment)["spec"]  # the HPA's
+
+
+def test_the_sandbox_is_reachable_only_from_the_release_pods() -> None:
+    manifests = render({"sandbox": {"enabled": True}})
+    assert _config(manifests)["EBHXH_VSS_URL"] == "http://rel-ebhxh-sandbox:8100"
+    policy = one(manifests, "NetworkPolicy", "rel-ebhxh-sandbox")["spec"]
+    sources = [
+        s["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
+        for s in policy["ingress"][0]["from"]
+    ]
+    assert sorted(sources) == ["api", "worker"]
+    assert "NetworkPolicy" in {m["kind"] for m in render()}
+    assert not [m for m in render() if "sandbox" in m["metadata"]["name"]]  # off by default
+
+
+def test_the_values_schema_refuses_bad_values() -> None:
+    with helm.Chart.load(CHART) as chart:
+        chart.validate_schema(production_values())
+        for bad in (
+            {"sandbox": {"enabled": "yes"}},
+            {"config": {"jobTimeoutSeconds": 0}},
+            {"api": {"replicas": "two"}},
+            {"unknownSection": {}},
+            {"secrets": {"databaseUrl": "mysql://x"}},
+        ):
+            with pytest.raises(helm.HelmValuesError):
+                chart.validate_schema(bad)
+
+
+def test_every_alert_is_explained_in_the_operator_docs() -> None:
+    rule = one(render({"prometheusRule": {"enabled": True}}), "PrometheusRule", "rel-ebhxh")
+    rules = [r for group in rule["spec"]["groups"] for r in group["rules"]]
+    assert len(rules) >= 6
+    docs = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    for alert in rules:
+        assert re.search(rf"^### {alert['alert']}$", docs, re.MULTILINE), alert["alert"]
+        assert "ebhxh_" in alert["expr"]  # every alert reads the platform's own series
+
+
+def test_the_image_runs_as_a_non_root_user_without_build_tools() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    stages = re.split(r"^FROM ", dockerfile, flags=re.MULTILINE)
+    assert len(stages) >= 3  # a build stage and a runtime stage
+    final = stages[-1]
+    assert re.search(r"^USER 10001", final, re.MULTILINE)
+    assert "build-essential" not in final and "uv sync" not in final
+    assert 'ENTRYPOINT ["ebhxh"]' in final
