@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from ebhxh.clock import ShiftedClock
+from ebhxh.settings import Settings
 from ebhxh.vss_sandbox.inbox import MailCatcher, activation_code
 from tests.conftest import UNIT_EMAIL, Pki, TenantHandle, in_app, signed_unit
 from tests.lifecycle.helpers import (
@@ -304,8 +305,8 @@ async def test_metrics_show_routes_dossiers_queue_jobs_and_vss_calls(
     client: Client, tenant: TenantHandle, test_pki: Pki, settings: Settings
 ) -> None:
     unit_id = await signed_unit(client, tenant, test_pki)
-    dossier = await _create(client, tenant, unit_id, "register-unit-code")
-    await _until(client, tenant, dossier["id"], "awaiting_activation")
+    dossier = await create_dossier(client, tenant, unit_id, "register-unit-code")
+    await until(client, tenant, dossier["id"], "awaiting_activation")
     assert (await client.get(f"/units/{unit_id}/vss-record", headers=tenant.headers)).is_success
     assert (await client.get(f"/nothing/{uuid.uuid4()}")).status_code == 404
 
