@@ -47,13 +47,16 @@ async def until(client: Client, tenant: TenantHandle, dossier_id: str, state: st
 
 
 async def notified(mail: MailCatcher, tenant: TenantHandle, subject_part: str) -> Any:
-    """The notification to the tenant's admin whose subject has `subject_part` (waits)."""
+    """The notification to the tenant's admin whose subject has `subject_part` (waits up to
+    45 s: the reminder goes through two 5-second crons, slower on a loaded machine).
+    """
     admin = tenant.created.slug
-    for _ in range(200):
+    deadline = asyncio.get_running_loop().time() + 45
+    while asyncio.get_running_loop().time() < deadline:
         for message in read_inbox(mail.folder):
             if f"admin@{admin}.example" in message["To"] and subject_part in message["Subject"]:
                 return message
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.2)
     raise AssertionError(f"no notification '{subject_part}' to the admin of {admin}")
 
 
