@@ -17,6 +17,7 @@ from piccolo.columns import ForeignKey, OnDelete
 from ebhxh.db.registry import ALL_TABLES, GLOBAL_TABLES, TENANT_TABLES
 from ebhxh.signing.certificates import summarise
 from tests.conftest import HANOI_TREE, HQ_DECLARATION, Pki
+from tests.employee_helpers import sync_and_employee
 
 Client = AsyncTestClient[Litestar]
 PLATFORM = Path(__file__).resolve().parent.parent / "platform" / "ebhxh"
@@ -26,6 +27,7 @@ ALLOWED_UNSCOPED = {
     "auth/tokens.py",  # resolving a token to its tenant happens before there is a scope
     "tenancy/bootstrap.py",  # creating a tenant happens before there is a principal
     "dossiers/outbox.py",  # the system side: finds due work across tenants, then scopes it
+    "employees/recovery.py",  # likewise: finds stalled employee syncs across tenants
 }
 QUERY_METHODS = {"select", "objects", "update", "delete", "insert", "count", "exists", "raw"}
 
@@ -102,6 +104,7 @@ async def _populate(client: Client, headers: dict[str, str], test_pki: Pki) -> d
     )
     assert dossier.status_code == 201, dossier.text
     return {
+        **sync_and_employee(client, unit_id),
         "dossier_id": dossier.json()["id"],
         "node_id": nodes[0]["id"],
         "unit_id": unit_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from piccolo.table import Table
 
 from ebhxh.dossiers.tables import Dossier, DossierEvent, OutboxJob
+from ebhxh.employees.tables import Employee, EmployeeSync
 from ebhxh.organisation.tables import OrgNode
 from ebhxh.signing.tables import SignatureSetup, SigningRequest
 from ebhxh.tenancy.tables import ApiToken, Membership, Tenant, User
@@ -22,6 +23,8 @@ ALL_TABLES: tuple[type[Table], ...] = (
     Dossier,
     DossierEvent,
     OutboxJob,
+    EmployeeSync,
+    Employee,
 )
 
 GLOBAL_TABLES: tuple[type[Table], ...] = (Tenant, User)

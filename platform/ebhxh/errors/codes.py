@@ -71,6 +71,12 @@ class ErrorCode(StrEnum):
     ACTIVATION_LOCKED = "activation_locked"
     VSS_REFUSED = "vss_refused"
     VSS_UNAVAILABLE = "vss_unavailable"
+    # employees and their sync from VSS
+    EMPLOYEE_SYNC_NOT_READY = "employee_sync_not_ready"
+    EMPLOYEE_SYNC_RUNNING = "employee_sync_running"
+    EMPLOYEE_SYNC_NOT_FOUND = "employee_sync_not_found"
+    EMPLOYEE_NOT_FOUND = "employee_not_found"
+    EMPLOYEE_CURSOR_INVALID = "employee_cursor_invalid"
     # auth and the rest of HTTP
     NOT_AUTHENTICATED = "not_authenticated"
     FORBIDDEN = "forbidden"

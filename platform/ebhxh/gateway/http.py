@@ -22,6 +22,7 @@ from tenacity import (
 )
 
 from ebhxh.gateway.contract import (
+    EmployeePage,
     GatewayRefused,
     GatewayUnavailable,
     Receipt,
@@ -58,8 +59,12 @@ class HttpVssGateway:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def _call(self, method: str, path: str, *, retry: bool = True, **kwargs: Any) -> Any:
-        """One call, retried unless `retry` is False (for calls that must not repeat)."""
+    async def _call(
+        self, method: str, path: str, *, retry: bool = True, raw: bool = False, **kwargs: Any
+    ) -> Any:
+        """One call, retried unless `retry` is False (for calls that must not repeat); the
+        answer's JSON, or its bytes with `raw` (for the caller to decode into its shape).
+        """
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._attempts if retry else 1),
             wait=wait_exponential_jitter(multiplier=0.1, max=self._max_backoff),
@@ -79,6 +84,8 @@ class HttpVssGateway:
                             str(body.get("code", response.status_code)),
                             str(body.get("reason", response.text[:200])),
                         )
+                    if raw:
+                        return response.content
                     try:
                         return response.json()
                     except ValueError as exc:  # a 2xx that is not JSON: treat as no answer
@@ -113,6 +120,16 @@ class HttpVssGateway:
     async def lookup_unit(self, tax_code: str) -> UnitRecord:
         data = await self._call("GET", "/units", params={"tax_code": tax_code})
         return _convert(data, UnitRecord)
+
+    async def employees_page(self, unit_code: str, cursor: str | None, limit: int) -> EmployeePage:
+        params: dict[str, str | int] = {"limit": limit}
+        if cursor is not None:
+            params["cursor"] = cursor
+        content = await self._call("GET", f"/units/{unit_code}/employees", raw=True, params=params)
+        try:  # straight from bytes: a page is thousands of rows, decoded once into its shape
+            return msgspec.json.decode(content, type=EmployeePage)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            raise GatewayUnavailable(f"VSS answered in an unexpected shape: {exc}") from exc
 
 
 def _convert(data: Any, shape: type[T]) -> T:

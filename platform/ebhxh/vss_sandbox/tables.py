@@ -36,4 +36,14 @@ class VssUnit(Table, tablename="vss_unit"):
     provider = Varchar(length=100, null=True, default=None)
 
 
-SANDBOX_TABLES = (VssDossier, VssUnit)
+class VssWorkforce(Table, tablename="vss_workforce"):
+    """A unit's insured employees: how many were generated, and the knob's rounds since
+    (`workforce.Change` as JSON), from which any page is computed.
+    """
+
+    unit_code = Varchar(length=7, primary_key=True)
+    size = Integer(default=0)
+    changes = Text(default="[]")
+
+
+SANDBOX_TABLES = (VssDossier, VssUnit, VssWorkforce)
