@@ -133,17 +133,21 @@ class SyncRunner:
         last: str = row["last_number"] or ""
         pages, processed = int(row["pages"]), int(row["seen"])
 
-        def fetch(at: str | None) -> asyncio.Task[EmployeePage]:
-            return asyncio.create_task(self.gateway.employees_page(unit_code, at, self.page_size))
-
-        pending = fetch(cursor)
+        # Pages come through a queue of one from a task that fetches them and makes them
+        # into rows: while a page is written, the next waits ready and the one after is being
+        # fetched, so VSS, this process and the database all work at once, with at most
+        # three pages in memory.
+        queue: asyncio.Queue[tuple[EmployeePage, list[tuple[Any, ...]]] | BaseException] = (
+            asyncio.Queue(maxsize=1)
+        )
+        producer = asyncio.create_task(self._produce(unit_code, cursor, queue))
         try:
             while True:
-                page = await pending
+                item = await queue.get()
+                if isinstance(item, BaseException):
+                    raise item
+                page, rows = item
                 final = page.next_cursor is None
-                if not final:  # fetch the next page while this one is written
-                    pending = fetch(page.next_cursor)
-                rows = [row_values(employee) for employee in page.employees]
                 _check_order(rows, last)
                 through = None if final else (rows[-1][0] if rows else last)
                 counts = await self._commit(
@@ -160,8 +164,23 @@ class SyncRunner:
                 if final:
                     return
         finally:
-            if not pending.done():
-                pending.cancel()
+            producer.cancel()
+
+    async def _produce(
+        self,
+        unit_code: str,
+        cursor: str | None,
+        queue: asyncio.Queue[tuple[EmployeePage, list[tuple[Any, ...]]] | BaseException],
+    ) -> None:
+        try:
+            while True:
+                page = await self.gateway.employees_page(unit_code, cursor, self.page_size)
+                await queue.put((page, [row_values(employee) for employee in page.employees]))
+                if page.next_cursor is None:
+                    return
+                cursor = page.next_cursor
+        except Exception as exc:  # noqa: BLE001 - handed to the writer, which raises it
+            await queue.put(exc)
 
     async def _commit(
         self,

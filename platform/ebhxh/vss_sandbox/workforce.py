@@ -15,6 +15,7 @@ last), some leave (no longer listed), some get a raise (their salary's version g
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import random
 import unicodedata
@@ -82,6 +83,34 @@ COEFFICIENTS = tuple(f"{2.34 + 0.33 * step:.2f}" for step in range(9))
 RAISE_PERCENT = 7
 
 
+FIRST_BIRTHDAY = dt.date(1962, 1, 1).toordinal()
+
+# The few distinct names and allowances are made once (a page is thousands of rows).
+
+
+@functools.lru_cache(maxsize=16_384)
+def _name(gender: Gender, family: int, middle: int, given: int) -> str:
+    parts = (
+        FAMILY_NAMES[family % len(FAMILY_NAMES)],
+        MIDDLE_NAMES[gender][middle % len(MIDDLE_NAMES[gender])],
+        GIVEN_NAMES[gender][given % len(GIVEN_NAMES[gender])],
+    )
+    return unicodedata.normalize("NFC", " ".join(parts))
+
+
+@functools.lru_cache(maxsize=256)
+def _public_allowances(position_tenths: int, seniority: int) -> tuple[Allowance, ...]:
+    return (
+        Allowance(name="Phụ cấp chức vụ", coefficient=f"0.{position_tenths}0"),
+        Allowance(name="Phụ cấp thâm niên nghề", percent=seniority),
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _responsibility(amount: int) -> tuple[Allowance, ...]:
+    return (Allowance(name="Phụ cấp trách nhiệm", amount_vnd=amount),)
+
+
 class Change(msgspec.Struct, frozen=True, kw_only=True):
     """One round of the test knob: who joined (a count: new indices), left, got a raise."""
 
@@ -114,9 +143,12 @@ class Workforce:
         """Employees listed now."""
         return self.count - len(self.left)
 
-    def social_insurance_number(self, index: int) -> str:
-        spread = hashlib.blake2b(f"{self.unit_code}/{index}".encode(), digest_size=1).digest()
-        return f"{self._province}{self._base + index * 8 + spread[0] % 8:08d}"
+    def _digest(self, index: int) -> bytes:
+        return hashlib.blake2b(f"{self.unit_code}:{index}".encode(), digest_size=32).digest()
+
+    def social_insurance_number(self, index: int, digest: bytes | None = None) -> str:
+        spread = (digest or self._digest(index))[31] % 8
+        return f"{self._province}{self._base + index * 8 + spread:08d}"
 
     def page(self, cursor: int, limit: int) -> tuple[list[InsuredEmployee], int | None]:
         """Up to `limit` listed employees from index `cursor`; the next cursor or None."""
@@ -130,20 +162,13 @@ class Workforce:
 
     def employee(self, index: int) -> InsuredEmployee:
         """Employee `index` as VSS lists it now (with any raises)."""
-        h = hashlib.blake2b(f"{self.unit_code}:{index}".encode(), digest_size=32).digest()
+        h = self._digest(index)
         gender = Gender.FEMALE if h[0] & 1 else Gender.MALE
-        born = dt.date(1962, 1, 1) + dt.timedelta(days=int.from_bytes(h[1:3], "big") % 16_000)
+        born = dt.date.fromordinal(FIRST_BIRTHDAY + int.from_bytes(h[1:3], "big") % 16_000)
         century_digit = (born.year // 100 - 19) * 2 + (gender is Gender.FEMALE)
         citizen_id = (
             f"{CCCD_PROVINCES[h[3] % len(CCCD_PROVINCES)]}{century_digit}{born.year % 100:02d}"
             f"{int.from_bytes(h[4:7], 'big') % 1_000_000:06d}"
-        )
-        name = " ".join(
-            (
-                FAMILY_NAMES[h[7] % len(FAMILY_NAMES)],
-                MIDDLE_NAMES[gender][h[8] % len(MIDDLE_NAMES[gender])],
-                GIVEN_NAMES[gender][h[9] % len(GIVEN_NAMES[gender])],
-            )
         )
         adult = dt.date(born.year + 18, born.month, min(born.day, 28))
         latest = dt.date(2026, 11, 1)
@@ -153,8 +178,8 @@ class Workforce:
         if status == "maternity_leave" and gender is Gender.MALE:
             status = "participating"
         common: dict[str, Any] = {
-            "social_insurance_number": self.social_insurance_number(index),
-            "full_name": unicodedata.normalize("NFC", name),
+            "social_insurance_number": self.social_insurance_number(index, h),
+            "full_name": _name(gender, h[7], h[8], h[9]),
             "date_of_birth": born,
             "gender": gender,
             "citizen_id": citizen_id,
@@ -169,19 +194,12 @@ class Workforce:
                 **common,
                 salary_kind=SalaryKind.COEFFICIENT,
                 salary_coefficient=COEFFICIENTS[step],
-                allowances=(
-                    Allowance(name="Phụ cấp chức vụ", coefficient=f"0.{h[17] % 5 + 1}0"),
-                    Allowance(name="Phụ cấp thâm niên nghề", percent=h[18] % 15 + 5),
-                ),
+                allowances=_public_allowances(h[17] % 5 + 1, h[18] % 15 + 5),
             )
         amount = 5_000_000 + (int.from_bytes(h[19:21], "big") % 3_500) * 10_000
         for _ in range(raises):
             amount = amount * (100 + RAISE_PERCENT) // 100 // 10_000 * 10_000
-        allowances = (
-            (Allowance(name="Phụ cấp trách nhiệm", amount_vnd=500_000 + h[22] % 10 * 100_000),)
-            if h[21] % 3 == 0
-            else ()
-        )
+        allowances = _responsibility(500_000 + h[22] % 10 * 100_000) if h[21] % 3 == 0 else ()
         return InsuredEmployee(
             **common,
             salary_kind=SalaryKind.AMOUNT,
