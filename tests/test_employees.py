@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
 
@@ -357,3 +358,16 @@ async def test_the_cli_syncs_with_a_progress_bar(
     assert "100%" in text and "2000/2000" in text
     assert text.count("\r") >= 8  # the bar was redrawn page by page
     assert "created 2000, updated 0, unchanged 0, no longer at VSS 0" in text
+
+
+async def test_a_unit_vss_does_not_know_fails_its_sync_with_the_reason(
+    client: Client, tenant: TenantHandle, vss: Vss
+) -> None:
+    unit_id = await declared_unit(client, tenant, "UNK000X")  # never registered at VSS
+    failed = await sync_to_end(client, tenant, unit_id)
+    assert failed["state"] == "failed", failed
+    assert failed["error"].startswith("VSS refused: Không tìm thấy đơn vị"), failed
+    assert failed["finished_at"] is not None
+    async with httpx.AsyncClient(base_url=vss.url, timeout=10) as sandbox:
+        bad = await sandbox.get("/units/UNK000X/employees", params={"limit": 0})
+    assert (bad.status_code, bad.json()["code"]) == (422, "bad_limit")

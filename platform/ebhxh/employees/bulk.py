@@ -40,42 +40,28 @@ class PageCounts(msgspec.Struct, kw_only=True):
     gone: int = 0
 
 
-COLUMNS = (
-    "social_insurance_number",
-    "full_name",
-    "name_folded",
-    "date_of_birth",
-    "gender",
-    "citizen_id",
-    "position",
-    "position_folded",
-    "salary_kind",
-    "salary_amount_vnd",
-    "salary_coefficient",
-    "allowances",
-    "contract_type",
-    "contract_start",
-    "status",
-    "row_hash",
+COLUMN_TYPES = (
+    ("social_insurance_number", "text"),
+    ("full_name", "text"),
+    ("name_folded", "text"),
+    ("date_of_birth", "date"),
+    ("gender", "text"),
+    ("citizen_id", "text"),
+    ("position", "text"),
+    ("position_folded", "text"),
+    ("salary_kind", "text"),
+    ("salary_amount_vnd", "int8"),
+    ("salary_coefficient", "text"),
+    ("allowances", "text"),
+    ("contract_type", "text"),
+    ("contract_start", "date"),
+    ("status", "text"),
+    ("row_hash", "text"),
 )
-PG_TYPES = (
-    "text",
-    "text",
-    "text",
-    "date",
-    "text",
-    "text",
-    "text",
-    "text",
-    "text",
-    "int8",
-    "text",
-    "text",
-    "text",
-    "date",
-    "text",
-    "text",
-)
+"""The stored columns of an employee from VSS, in `row_values` order, with their PostgreSQL
+array element types (one unnest array each)."""
+COLUMNS = tuple(column for column, _ in COLUMN_TYPES)
+PG_TYPES = tuple(kind for _, kind in COLUMN_TYPES)
 _encode = msgspec.json.Encoder().encode
 # Folding is the costly part of a row; names are made of few distinct words and positions
 # repeat, so both are folded through a bounded cache (per word: fold ignores the spaces).

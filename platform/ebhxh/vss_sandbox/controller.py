@@ -234,7 +234,7 @@ class OfficerController(Controller):
         self, request: Request[Any, Any, Any], unit_code: FromPath[str]
     ) -> list[str | None]:
         """The cursors asked for, in order: where each sync started or resumed."""
-        return _employees(request).requested.get(unit_code, [])
+        return list(_employees(request).requested.get(unit_code, ()))
 
     @get("/test/deliveries", operation_id="vssDeliveries")
     async def deliveries(self, request: Request[Any, Any, Any]) -> dict[str, int]:

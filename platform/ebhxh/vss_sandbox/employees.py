@@ -7,6 +7,8 @@ request (`workforce.Workforce`), so a 100,000-employee unit costs nothing to hol
 
 from __future__ import annotations
 
+from collections import deque
+
 import msgspec
 
 from ebhxh.gateway.contract import EmployeePage
@@ -15,6 +17,10 @@ from ebhxh.vss_sandbox.tables import VssUnit, VssWorkforce
 from ebhxh.vss_sandbox.workforce import MAX_PAGE, Change, Workforce
 
 MAX_EMPLOYEES = 2_000_000
+MAX_EVER = 2_500_000
+"""Employees a unit can have had, joiners included (social-insurance numbers have 8 digits
+after the province, 8 numbers apart)."""
+REQUESTS_KEPT = 1000
 
 
 class EmployeeChanges(msgspec.Struct, kw_only=True):
@@ -39,7 +45,7 @@ class SandboxEmployees:
     """The employee side of the sandbox (its own tables, like `SandboxService`)."""
 
     def __init__(self) -> None:
-        self.requested: dict[str, list[str | None]] = {}
+        self.requested: dict[str, deque[str | None]] = {}
         """Per unit code, the cursors asked for, in order (tests check where a sync resumed)."""
 
     async def _workforce(self, unit_code: str) -> Workforce:
@@ -52,7 +58,7 @@ class SandboxEmployees:
         return Workforce(unit_code, row.size, changes)
 
     async def page(self, unit_code: str, cursor: str | None, limit: int) -> EmployeePage:
-        self.requested.setdefault(unit_code, []).append(cursor)
+        self.requested.setdefault(unit_code, deque(maxlen=REQUESTS_KEPT)).append(cursor)
         if not 1 <= limit <= MAX_PAGE:
             raise Refusal("bad_limit", f"Số bản ghi mỗi trang từ 1 đến {MAX_PAGE}.")
         start = 0
@@ -83,6 +89,8 @@ class SandboxEmployees:
         if row is None:
             raise Refusal("unit_unknown", "Đơn vị chưa có danh sách lao động.", 404)
         workforce = await self._workforce(unit_code)
+        if workforce.count + wanted.joined > MAX_EVER:
+            raise Refusal("bad_change", f"Một đơn vị có tối đa {MAX_EVER} lao động từng tham gia.")
         try:
             change = workforce.next_change(wanted.joined, wanted.left, wanted.salary_changed)
         except ValueError as exc:
