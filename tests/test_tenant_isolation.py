@@ -18,6 +18,7 @@ from piccolo.columns import ForeignKey, OnDelete
 from ebhxh.db.registry import ALL_TABLES, GLOBAL_TABLES, TENANT_TABLES
 from ebhxh.signing.certificates import summarise
 from tests.conftest import HANOI_TREE, HQ_DECLARATION, Pki, TenantHandle, in_app
+from tests.employee_helpers import sync_and_employee
 
 Client = AsyncTestClient[Litestar]
 PLATFORM = Path(__file__).resolve().parent.parent / "platform" / "ebhxh"
@@ -28,6 +29,7 @@ ALLOWED_UNSCOPED = {
     "tenancy/bootstrap.py",  # creating a tenant happens before there is a principal
     "dossiers/outbox.py",  # the system side: finds due work across tenants, then scopes it
     "metrics/dossier_counts.py",  # the operator's metric: counts per tenant id and state
+    "employees/recovery.py",  # likewise: finds stalled employee syncs across tenants
 }
 QUERY_METHODS = {"select", "objects", "update", "delete", "insert", "count", "exists", "raw"}
 
@@ -144,6 +146,7 @@ async def _populate(client: Client, tenant: TenantHandle, test_pki: Pki) -> dict
     return {
         "paper_unit_id": paper_unit_id,
         "switch_id": str(switch_id),
+        **sync_and_employee(client, unit_id),
         "dossier_id": dossier.json()["id"],
         "node_id": nodes[0]["id"],
         "unit_id": unit_id,

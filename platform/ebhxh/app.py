@@ -23,6 +23,7 @@ from ebhxh.auth.middleware import BearerTokenMiddleware
 from ebhxh.clock import Clock
 from ebhxh.db.engine import close_engine, open_engine
 from ebhxh.dossiers.controller import DossierController
+from ebhxh.employees.controller import EmployeeController
 from ebhxh.errors.handlers import EXCEPTION_HANDLERS
 from ebhxh.gateway.contract import VssGateway
 from ebhxh.health.controller import HealthController
@@ -58,6 +59,7 @@ ROUTES = [
     DossierController,
     SwitchController,
     PaperRouteController,
+    EmployeeController,
 ]
 
 

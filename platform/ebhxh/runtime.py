@@ -4,6 +4,7 @@ workers share it (database engine, plugins, signing facilities, the VSS gateway,
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from pathlib import Path
@@ -16,6 +17,7 @@ from ebhxh.db.engine import bind_engine, build_engine
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.dossiers.notifications import send
 from ebhxh.dossiers.service import DossierService
+from ebhxh.employees.sync import SyncRunner
 from ebhxh.gateway.contract import VssGateway
 from ebhxh.gateway.http import HttpVssGateway
 from ebhxh.plugins.catalogue import PluginCatalogue
@@ -77,3 +79,13 @@ class Runtime:
         if enqueue is not None:
             service.enqueue = enqueue
         return service
+
+    def employee_syncs(self, scope: TenantScope) -> SyncRunner:
+        """The runner of a tenant's employee syncs, with the configured page size and lease."""
+        return SyncRunner(
+            scope,
+            self.gateway,
+            self.clock,
+            lease=dt.timedelta(seconds=self.settings.employee_sync_lease_seconds),
+            page_size=self.settings.employee_page_size,
+        )

@@ -184,6 +184,28 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             )
         ),
     ] = ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+    employee_page_size: Annotated[
+        int,
+        msgspec.Meta(
+            ge=1,
+            le=5000,
+            description=(
+                "Employees asked of VSS per page in an employee sync; each page is one "
+                "database transaction (and the point a resumed sync restarts from)."
+            ),
+        ),
+    ] = 2000
+    employee_sync_lease_seconds: Annotated[
+        int,
+        msgspec.Meta(
+            ge=1,
+            le=3600,
+            description=(
+                "How long a worker holds an employee sync without committing a page before "
+                "another worker may take it over (a killed worker's sync resumes after this)."
+            ),
+        ),
+    ] = 120
     bootstrap_demo_tenant: Annotated[
         bool | None,
         msgspec.Meta(

@@ -7,6 +7,7 @@ import click
 from ebhxh import __version__
 from ebhxh.cli.common import load_settings
 from ebhxh.cli.demo import demo
+from ebhxh.cli.employees import employees
 from ebhxh.cli.migrate import migrate
 from ebhxh.cli.plugins import plugins
 from ebhxh.cli.sandbox import sandbox
@@ -26,5 +27,16 @@ def main() -> None:
     configure_logging(settings.log_level, settings.log_json)
 
 
-for command in (serve, worker, migrate, secrets, plugins, tenants, settings, sandbox, demo):
+for command in (
+    serve,
+    worker,
+    migrate,
+    secrets,
+    plugins,
+    tenants,
+    settings,
+    sandbox,
+    demo,
+    employees,
+):
     main.add_command(command)

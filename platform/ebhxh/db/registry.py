@@ -5,6 +5,7 @@ from __future__ import annotations
 from piccolo.table import Table
 
 from ebhxh.dossiers.tables import Dossier, DossierEvent, OutboxJob
+from ebhxh.employees.tables import Employee, EmployeeSync
 from ebhxh.organisation.tables import OrgNode
 from ebhxh.paper_route.tables import PaperDossier
 from ebhxh.signing.tables import SignatureSetup, SigningRequest
@@ -27,6 +28,8 @@ ALL_TABLES: tuple[type[Table], ...] = (
     ProviderSwitch,
     ProviderSwitchEvent,
     PaperDossier,
+    EmployeeSync,
+    Employee,
 )
 
 GLOBAL_TABLES: tuple[type[Table], ...] = (Tenant, User)

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from piccolo.columns import Column
+from piccolo.engine.postgres import PostgresEngine
 from piccolo.query import Delete, Objects, Select, Update
 from piccolo.query.methods.insert import Insert
 from piccolo.table import Table
@@ -65,6 +66,21 @@ class TenantScope:
             if str(row.tenant) != str(self.tenant_id):  # type: ignore[attr-defined]
                 raise NotTenantData(f"{table.__name__} row belongs to another tenant")
         return table.insert(*rows)
+
+    @property
+    def on_postgres(self) -> bool:
+        """Whether tenant tables live in PostgreSQL (else the embedded SQLite)."""
+        return isinstance(TENANT_TABLES[0]._meta.db, PostgresEngine)
+
+    def connection(self) -> Any:
+        """The driver connection (asyncpg or aiosqlite) of the current `transaction()`, for
+        bulk statements the ORM builds too slowly. The caller's SQL must bind `tenant_id`
+        in every statement, as the queries built here do.
+        """
+        current = TENANT_TABLES[0]._meta.db.current_transaction.get()
+        if current is None:
+            raise RuntimeError("raw statements on tenant data run inside scope.transaction()")
+        return current.connection
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:

@@ -83,6 +83,12 @@ class ErrorCode(StrEnum):
     SWITCH_NOT_FOUND = "switch_not_found"
     SWITCH_STATE = "switch_state"
     PROVIDER_STILL_ACTIVE = "provider_still_active"
+    # employees and their sync from VSS
+    EMPLOYEE_SYNC_NOT_READY = "employee_sync_not_ready"
+    EMPLOYEE_SYNC_RUNNING = "employee_sync_running"
+    EMPLOYEE_SYNC_NOT_FOUND = "employee_sync_not_found"
+    EMPLOYEE_NOT_FOUND = "employee_not_found"
+    EMPLOYEE_CURSOR_INVALID = "employee_cursor_invalid"
     # auth and the rest of HTTP
     NOT_AUTHENTICATED = "not_authenticated"
     FORBIDDEN = "forbidden"

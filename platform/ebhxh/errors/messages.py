@@ -293,6 +293,27 @@ MESSAGES: Mapping[ErrorCode, Message] = {
         "Cổng BHXH vẫn ghi nhận đơn vị đăng ký với {provider}: {reason}",
         "VSS still lists the unit with {provider}: {reason}",
     ),
+    # employees and their sync from VSS
+    ErrorCode.EMPLOYEE_SYNC_NOT_READY: Message(
+        "Đơn vị chưa thể đồng bộ lao động từ BHXH: {reason}.",
+        "The unit cannot sync its employees from VSS yet: {reason}.",
+    ),
+    ErrorCode.EMPLOYEE_SYNC_RUNNING: Message(
+        "Đơn vị đang có một lượt đồng bộ lao động chưa xong ({sync_id}); hãy theo dõi lượt đó.",
+        "A sync of the unit's employees is already running ({sync_id}); follow that one.",
+    ),
+    ErrorCode.EMPLOYEE_SYNC_NOT_FOUND: Message(
+        "Không tìm thấy lượt đồng bộ lao động.",
+        "No such employee sync.",
+    ),
+    ErrorCode.EMPLOYEE_NOT_FOUND: Message(
+        "Không tìm thấy người lao động.",
+        "No such employee.",
+    ),
+    ErrorCode.EMPLOYEE_CURSOR_INVALID: Message(
+        "Con trỏ trang `cursor` không hợp lệ; hãy dùng giá trị `next_cursor` của trang trước.",
+        "The `cursor` is not valid; pass the `next_cursor` of the previous page.",
+    ),
     ErrorCode.NOT_AUTHENTICATED: Message(
         "Cần đăng nhập hoặc token API hợp lệ.",
         "Sign in or send a valid API token.",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
-from typing import Protocol
+from typing import Annotated, Protocol
 
 import msgspec
 
@@ -64,6 +65,65 @@ class UnitRecord(msgspec.Struct, frozen=True, kw_only=True):
     provider: str | None
 
 
+class Gender(StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+
+
+class SalaryKind(StrEnum):
+    """How a salary is stated: an amount in VND, or a coefficient of the base salary (the
+    public sector's scale) with its allowances.
+    """
+
+    AMOUNT = "amount"
+    COEFFICIENT = "coefficient"
+
+
+class Allowance(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """An allowance on top of the salary: a coefficient, a percentage or an amount."""
+
+    name: str
+    coefficient: str | None = None
+    """A decimal written as text ("0.30"), never a float."""
+    percent: int | None = None
+    amount_vnd: int | None = None
+
+
+SocialInsuranceNumber = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{10}$")]
+CitizenId = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{12}$")]
+
+
+class InsuredEmployee(msgspec.Struct, frozen=True, kw_only=True):
+    """One insured employee of a unit as VSS lists it."""
+
+    social_insurance_number: SocialInsuranceNumber
+    full_name: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+    date_of_birth: dt.date
+    gender: Gender
+    citizen_id: CitizenId
+    position: Annotated[str, msgspec.Meta(max_length=255)]
+    salary_kind: SalaryKind
+    salary_amount_vnd: int | None = None
+    salary_coefficient: str | None = None
+    allowances: tuple[Allowance, ...] = ()
+    contract_type: str
+    contract_start: dt.date
+    status: str
+
+
+class EmployeePage(msgspec.Struct, frozen=True, kw_only=True):
+    """One page of a unit's insured employees, in ascending social-insurance number.
+
+    `next_cursor` is opaque: hand it back for the next page; None on the last page. The
+    order is part of the contract (pages never overlap and never go back), which lets the
+    platform find who is no longer listed page by page.
+    """
+
+    employees: tuple[InsuredEmployee, ...]
+    next_cursor: str | None
+    total: int
+
+
 class GatewayRefused(Exception):
     """VSS answered, and said no (invalid signature, wrong code, ...): not worth retrying."""
 
@@ -98,4 +158,8 @@ class VssGateway(Protocol):
 
     async def lookup_unit(self, tax_code: str) -> UnitRecord:
         """The unit code and provider registered for a tax code."""
+        ...
+
+    async def employees_page(self, unit_code: str, cursor: str | None, limit: int) -> EmployeePage:
+        """One page (at most `limit`) of the unit's insured employees, from `cursor`."""
         ...

@@ -22,6 +22,7 @@ from tenacity import (
 )
 
 from ebhxh.gateway.contract import (
+    EmployeePage,
     GatewayRefused,
     GatewayUnavailable,
     Receipt,
@@ -61,10 +62,17 @@ class HttpVssGateway:
         await self._client.aclose()
 
     async def _call(
-        self, operation: str, method: str, path: str, *, retry: bool = True, **kwargs: Any
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        retry: bool = True,
+        raw: bool = False,
+        **kwargs: Any,
     ) -> Any:
         """One call, counted and timed under `operation` (a name, never the path: paths
-        carry ids).
+        carry ids); the answer's JSON, or its bytes with `raw` (for the caller to decode).
         """
         with outcome_of(
             VSS_CALLS,
@@ -74,9 +82,11 @@ class HttpVssGateway:
             failure="unavailable",
             known=((GatewayRefused, "refused"),),
         ):
-            return await self._attempt(method, path, retry=retry, **kwargs)
+            return await self._attempt(method, path, retry=retry, raw=raw, **kwargs)
 
-    async def _attempt(self, method: str, path: str, *, retry: bool, **kwargs: Any) -> Any:
+    async def _attempt(
+        self, method: str, path: str, *, retry: bool, raw: bool, **kwargs: Any
+    ) -> Any:
         """One call, retried unless `retry` is False (for calls that must not repeat)."""
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._attempts if retry else 1),
@@ -97,6 +107,8 @@ class HttpVssGateway:
                             str(body.get("code", response.status_code)),
                             str(body.get("reason", response.text[:200])),
                         )
+                    if raw:
+                        return response.content
                     try:
                         return response.json()
                     except ValueError as exc:  # a 2xx that is not JSON: treat as no answer
@@ -137,6 +149,18 @@ class HttpVssGateway:
     async def lookup_unit(self, tax_code: str) -> UnitRecord:
         data = await self._call("lookup_unit", "GET", "/units", params={"tax_code": tax_code})
         return _convert(data, UnitRecord)
+
+    async def employees_page(self, unit_code: str, cursor: str | None, limit: int) -> EmployeePage:
+        params: dict[str, str | int] = {"limit": limit}
+        if cursor is not None:
+            params["cursor"] = cursor
+        content = await self._call(
+            "employees_page", "GET", f"/units/{unit_code}/employees", raw=True, params=params
+        )
+        try:  # straight from bytes: a page is thousands of rows, decoded once into its shape
+            return msgspec.json.decode(content, type=EmployeePage)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            raise GatewayUnavailable(f"VSS answered in an unexpected shape: {exc}") from exc
 
 
 def _convert(data: Any, shape: type[T]) -> T:

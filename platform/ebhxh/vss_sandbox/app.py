@@ -13,6 +13,7 @@ from piccolo.engine.sqlite import SQLiteEngine
 from ebhxh.clock import Clock, SystemClock
 from ebhxh.signing.trust import TrustStore
 from ebhxh.vss_sandbox.controller import OfficerController, SandboxController
+from ebhxh.vss_sandbox.employees import SandboxEmployees
 from ebhxh.vss_sandbox.faults import Faults
 from ebhxh.vss_sandbox.service import SandboxService
 from ebhxh.vss_sandbox.settings import SandboxSettings
@@ -52,7 +53,11 @@ def create_sandbox_app(settings: SandboxSettings, clock: Clock | None = None) ->
         route_handlers=[SandboxController, OfficerController],
         lifespan=[lifespan],
         state=State(
-            {"sandbox": SandboxService(settings, trust, clock or SystemClock()), "faults": Faults()}
+            {
+                "sandbox": SandboxService(settings, trust, clock or SystemClock()),
+                "employees": SandboxEmployees(),
+                "faults": Faults(),
+            }
         ),
         openapi_config=None,
         logging_config=None,

@@ -7,10 +7,11 @@ import binascii
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
 from ebhxh.gateway.contract import DossierKind, Receipt, Submission, UnitRecord
+from ebhxh.vss_sandbox.employees import ChangeReport, EmployeeChanges, SandboxEmployees
 from ebhxh.vss_sandbox.faults import FaultPlan, Faults
 from ebhxh.vss_sandbox.service import Refusal, SandboxService
 
@@ -40,19 +41,27 @@ class NewCodeIn(msgspec.Struct, kw_only=True):
 
 
 class SeedUnitIn(msgspec.Struct, kw_only=True):
-    """An existing unit in VSS's registry, maybe with another provider."""
+    """An existing unit in VSS's registry, maybe with another provider; with `employees`,
+    also the size of its workforce.
+    """
 
     tax_code: str
     unit_code: str | None = None
     provider: str | None = None
     provider_certificate_sha256: str | None = None
     """The certificate registered with that provider (a stop must be signed with it)."""
+    employees: int | None = None
 
 
 class RejectionIn(msgspec.Struct, kw_only=True):
     """The officer's reason."""
 
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+
+
+def _employees(request: Request[Any, Any, Any]) -> SandboxEmployees:
+    employees: SandboxEmployees = request.app.state.employees
+    return employees
 
 
 def _service(request: Request[Any, Any, Any]) -> SandboxService:
@@ -82,7 +91,8 @@ async def _guarded(request: Request[Any, Any, Any], key: str | None, work: Any) 
         return refused(exc)
     if key is not None and faults.drop_after(key):
         return Response({"code": "dropped", "reason": "injected"}, status_code=504)
-    return Response(msgspec.to_builtins(result))
+    # Encoded here in one step (a page of employees is thousands of rows).
+    return Response(msgspec.json.encode(result), media_type=MediaType.JSON)
 
 
 class SandboxController(Controller):
@@ -143,6 +153,17 @@ class SandboxController(Controller):
     ) -> Response[Any]:
         return await _guarded(request, None, _service(request).lookup(tax_code))
 
+    @get("/units/{unit_code:str}/employees", operation_id="vssEmployees")
+    async def employees(
+        self,
+        request: Request[Any, Any, Any],
+        unit_code: FromPath[str],
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 1000,
+    ) -> Response[Any]:
+        work = _employees(request).page(unit_code, cursor, limit)
+        return await _guarded(request, None, work)
+
 
 class OfficerController(Controller):
     """The officer's desk (and the test knobs), not part of the gateway interface."""
@@ -182,11 +203,43 @@ class OfficerController(Controller):
     @post("/test/units", operation_id="vssSeedUnit", status_code=200)
     async def seed_unit(
         self, request: Request[Any, Any, Any], data: JSONBody[SeedUnitIn]
-    ) -> UnitRecord:
+    ) -> Response[Any]:
         record = UnitRecord(
             tax_code=data.tax_code, unit_code=data.unit_code, provider=data.provider
         )
-        return await _service(request).seed_unit(record, data.provider_certificate_sha256)
+        try:
+            if data.employees is not None:
+                if not data.unit_code:
+                    raise Refusal("unit_code_required", "Cần mã đơn vị để có danh sách lao động.")
+                await _employees(request).set_size(data.unit_code, data.employees)
+            seeded = await _service(request).seed_unit(record, data.provider_certificate_sha256)
+            return Response(msgspec.to_builtins(seeded))
+        except Refusal as exc:
+            return refused(exc)
+
+    @post(
+        "/test/units/{unit_code:str}/employee-changes",
+        operation_id="vssChangeEmployees",
+        status_code=200,
+    )
+    async def change_employees(
+        self,
+        request: Request[Any, Any, Any],
+        unit_code: FromPath[str],
+        data: JSONBody[EmployeeChanges],
+    ) -> Response[Any]:
+        try:
+            report: ChangeReport = await _employees(request).change(unit_code, data)
+        except Refusal as exc:
+            return refused(exc)
+        return Response(msgspec.to_builtins(report))
+
+    @get("/test/units/{unit_code:str}/employee-requests", operation_id="vssEmployeeRequests")
+    async def employee_requests(
+        self, request: Request[Any, Any, Any], unit_code: FromPath[str]
+    ) -> list[str | None]:
+        """The cursors asked for, in order: where each sync started or resumed."""
+        return list(_employees(request).requested.get(unit_code, ()))
 
     @post(
         "/test/units/{tax_code:str}/provider-stopped",

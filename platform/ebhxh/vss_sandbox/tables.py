@@ -42,4 +42,14 @@ class VssUnit(Table, tablename="vss_unit"):
     """The certificate the unit registered with its provider; a stop must be signed with it."""
 
 
-SANDBOX_TABLES = (VssDossier, VssUnit)
+class VssWorkforce(Table, tablename="vss_workforce"):
+    """A unit's insured employees: how many were generated, and the knob's rounds since
+    (`workforce.Change` as JSON), from which any page is computed.
+    """
+
+    unit_code = Varchar(length=7, primary_key=True)
+    size = Integer(default=0)
+    changes = Text(default="[]")
+
+
+SANDBOX_TABLES = (VssDossier, VssUnit, VssWorkforce)

@@ -7,10 +7,15 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from arq import Worker, cron
+from arq import Worker, cron, func
 from arq.connections import RedisSettings
 
 from ebhxh.dossiers.jobs import enqueuer, expire_codes, reconcile, run_outbox
+from ebhxh.employees.jobs import (
+    SYNC_TIMEOUT_SECONDS,
+    reconcile_employee_syncs,
+    run_employee_sync,
+)
 from ebhxh.metrics.jobs import measured
 from ebhxh.worker.heartbeat import beat_forever, stop_beating, this_worker_id
 from ebhxh.worker.jobs import canary
@@ -20,7 +25,12 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-JOB_FUNCTIONS = (canary, run_outbox)
+JOB_FUNCTIONS = (
+    func(measured(canary)),
+    func(measured(run_outbox)),
+    # A sync outlives the job timeout; a stop mid-sync loses at most a page (it resumes).
+    func(measured(run_employee_sync), timeout=SYNC_TIMEOUT_SECONDS, max_tries=1),
+)
 EVERY_5_SECONDS = set(range(0, 60, 5))
 
 
@@ -40,6 +50,7 @@ def build_worker(
         ctx["outbox_lease"] = dt.timedelta(seconds=runtime.settings.outbox_lease_seconds)
         enqueue = enqueuer(ctx["redis"])
         ctx["dossier_services"] = lambda scope: runtime.dossiers(scope, enqueue)
+        ctx["employee_syncs"] = runtime.employee_syncs
         ctx["heartbeat"] = asyncio.create_task(beat_forever(ctx["redis"], ctx["worker_id"]))
         log.info("worker_started", worker_id=ctx["worker_id"])
 
@@ -52,13 +63,16 @@ def build_worker(
         structlog.contextvars.bind_contextvars(job_id=ctx.get("job_id"))
 
     async def on_job_end(ctx: dict[str, Any]) -> None:
-        structlog.contextvars.unbind_contextvars("job_id", "tenant_id", "dossier_id", "request_id")
+        structlog.contextvars.unbind_contextvars(
+            "job_id", "tenant_id", "dossier_id", "sync_id", "request_id"
+        )
 
     options: dict[str, Any] = {
-        "functions": [measured(job) for job in JOB_FUNCTIONS],
+        "functions": list(JOB_FUNCTIONS),
         "cron_jobs": [
             cron(measured(reconcile), second=EVERY_5_SECONDS, run_at_startup=True),
             cron(measured(expire_codes), second=EVERY_5_SECONDS),
+            cron(measured(reconcile_employee_syncs), second=EVERY_5_SECONDS, run_at_startup=True),
         ],
         "redis_settings": redis_settings,
         "queue_name": queue_name,
