@@ -18,9 +18,8 @@ import pytest
 from ebhxh.app import create_app
 from ebhxh.employees.tables import Employee
 from ebhxh.settings import Settings
-from tests.conftest import TenantHandle, in_app
+from tests.conftest import TenantHandle, in_app, start_worker
 from tests.employee_helpers import Client, Vss, declared_unit, finished, serve_sandbox
-from tests.test_worker_crash import _worker as worker_process
 
 UNIT_CODE = "KIL123L"
 SIZE = 4000
@@ -71,7 +70,7 @@ async def test_a_worker_killed_mid_sync_is_resumed_from_its_last_page(
     vss.call("POST", "/test/faults", json={"latency_ms": 150})  # 20 pages: about 3 s
     killed, calm = await make_tenant(), await make_tenant()
     unit_id = await declared_unit(client, killed, UNIT_CODE)
-    first = worker_process(crash_settings)
+    first = start_worker(crash_settings)
     try:
         sync_id = await _sync(client, killed, unit_id)
         progress: dict[str, Any] = {}
@@ -91,7 +90,7 @@ async def test_a_worker_killed_mid_sync_is_resumed_from_its_last_page(
     assert at_kill["state"] == "running", at_kill
     assert 5 <= at_kill["pages"] < SIZE // 200, at_kill  # killed mid-sync
 
-    second = worker_process(crash_settings)
+    second = start_worker(crash_settings)
     try:
         resumed = await finished(client, killed, sync_id)
         calm_unit = await declared_unit(client, calm, UNIT_CODE)
