@@ -18,8 +18,9 @@ from typing import Any
 import structlog
 
 from ebhxh.db.tenant_scope import TenantScope
+from ebhxh.dossiers.actions import CONTINUE, POLL, SUBMIT
 from ebhxh.dossiers.notifications import NOTIFY_PREFIX, REMIND_BEFORE, Notice
-from ebhxh.dossiers.service import CONTINUE, DossierService, expire
+from ebhxh.dossiers.service import DossierService, expire
 from ebhxh.dossiers.states import DossierState
 from ebhxh.dossiers.tables import Dossier, OutboxJob
 from ebhxh.gateway.contract import GatewayUnavailable
@@ -80,12 +81,12 @@ async def run_outbox_job(
         request_id=row["request_id"] or f"job:{outbox_id}",
     )
     try:
-        if row["action"] == "submit":
+        if row["action"] == SUBMIT:
             await service.submit_now(dossier_id)
         elif row["action"].startswith(NOTIFY_PREFIX):
             await service.notify(dossier_id, row["action"].removeprefix(NOTIFY_PREFIX))
         elif row["action"] == CONTINUE:
-            await service.continue_registration(dossier_id)
+            await service.stops.continue_registration(dossier_id)
         elif row["action"] in (POLL, CHECK_STOP) and not await _settled(
             service, row["action"], dossier_id
         ):
@@ -115,9 +116,6 @@ async def run_outbox_job(
         OutboxJob.id == outbox_id, OutboxJob.attempts == held
     )
     return "done"
-
-
-POLL = "poll"
 
 
 async def _settled(service: DossierService, action: str, dossier_id: uuid.UUID) -> bool:

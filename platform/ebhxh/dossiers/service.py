@@ -1,7 +1,8 @@
 """The dossier flows: create and sign, submit (from a job), activate, poll the officer's
-decision (from a job), ask for a new code, re-register, record the issued unit code; and,
-for a unit registered with another provider, hold its service registration until the stop
-of that provider's service is confirmed, then continue it (from a job).
+decision (from a job), ask for a new code, re-register, record the issued unit code.
+
+What a provider switch adds to them (holding a registration, stop dossiers) is in
+`ebhxh.dossiers.stops`.
 """
 
 from __future__ import annotations
@@ -17,16 +18,17 @@ import structlog
 from ebhxh.db.errors import is_unique_violation
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.documents.forms import FormKind
+from ebhxh.dossiers.actions import POLL, POLL_INTERVAL, SUBMIT
 from ebhxh.dossiers.notifications import Notice, compose
 from ebhxh.dossiers.schemas import ActivationHelp, DossierList, DossierOut, EventOut
 from ebhxh.dossiers.states import OPEN, DossierState
+from ebhxh.dossiers.stops import PROVIDER, StopSteps
 from ebhxh.dossiers.tables import Dossier, DossierEvent
 from ebhxh.dossiers.transitions import transition
 from ebhxh.errors import ErrorCode, ProblemError
 from ebhxh.gateway.contract import (
     DossierKind,
     GatewayRefused,
-    GatewayUnavailable,
     Submission,
     VssGateway,
     VssStatus,
@@ -37,9 +39,7 @@ from ebhxh.provinces.model import Route
 from ebhxh.signing.environment import SigningEnvironment
 from ebhxh.signing.service import SigningService
 from ebhxh.signing.tables import SigningRequest, SigningState
-from ebhxh.switching.contract import CompetingProvider
-from ebhxh.switching.states import SwitchState
-from ebhxh.switching.track import move_switch, open_switch, open_switch_of, switch_waiting_on
+from ebhxh.switching.track import open_switch_of, switch_waiting_on
 from ebhxh.tenancy.tables import Membership, Role
 from ebhxh.units.lookup import unit_row
 from ebhxh.units.tables import InsuranceUnit
@@ -47,8 +47,6 @@ from ebhxh.units.tables import InsuranceUnit
 log = structlog.get_logger(__name__)
 S = DossierState
 
-PROVIDER = "eBHXH"
-POLL_INTERVAL = dt.timedelta(seconds=5)
 FORMS = {
     DossierKind.REGISTER_UNIT_CODE: FormKind.TK3_TS,
     DossierKind.SERVICE_REGISTRATION: FormKind.REGISTRATION,
@@ -59,8 +57,6 @@ WAITING_FOR_STOP = (
     "đang chờ dừng dịch vụ với nhà cung cấp cũ; xem yêu cầu chuyển đổi / "
     "waiting for the old provider's service to stop; see the provider switch"
 )
-CONTINUE = "continue"
-"""Outbox action: sign and submit a service registration once the old provider stopped."""
 ACTIVATION_CAUSES = [
     "Thư nằm trong hộp thư rác (spam) hoặc quảng cáo.",
     "Địa chỉ email của đơn vị bị nhập sai: sửa địa chỉ rồi yêu cầu mã mới.",
@@ -99,6 +95,8 @@ class DossierService:
         self.gateway = gateway
         self.enqueue = enqueue
         self.clock = signing.clock
+        self.stops = StopSteps(self)
+        """The provider-switch steps of this tenant's dossiers."""
 
     # --- creating and signing ------------------------------------------------------------
 
@@ -110,66 +108,13 @@ class DossierService:
         unit = await self._unit(unit_id)
         draft = await self._check_kind(unit, kind)
         if draft is not None:  # signing failed before (wrong PIN, token absent): try again
-            await self._sign_and_queue(draft, kind, unit_id, actor)
+            await self.sign_and_queue(draft, kind, unit_id, actor)
             return await self.get(draft)
         if kind is DossierKind.SERVICE_REGISTRATION:
-            competitor = await self._competitor(unit["tax_code"])
-            if competitor is not None:  # VSS takes one provider at a time: switch first
-                return await self._wait_for_stop(unit_id, actor, *competitor)
+            held = await self.stops.hold_if_registered_elsewhere(unit, actor)
+            if held is not None:  # VSS takes one provider at a time: switch first
+                return await self.get(held)
         return await self._start(unit_id, kind, actor)
-
-    async def _competitor(self, tax_code: str) -> tuple[CompetingProvider, str] | None:
-        """The other provider VSS lists for the tax code, with its plugin's descriptor.
-
-        VSS not answering does not hold the registration up: it is queued, and if VSS then
-        refuses it because another provider is active, the refusal starts the switch.
-        """
-        try:
-            record = await self.gateway.lookup_unit(tax_code)
-        except GatewayUnavailable:
-            log.warning("provider_detection_skipped", reason="vss_unavailable")
-            return None
-        if not record.provider or record.provider == PROVIDER:
-            return None
-        provider = self.catalogue.providers.match(record.provider)
-        if provider is None:  # no generic plugin loaded: VSS will refuse; say why now
-            raise ProblemError(
-                ErrorCode.PROVIDER_STILL_ACTIVE,
-                status=409,
-                params={
-                    "provider": record.provider,
-                    "reason": "chưa có plugin nhà cung cấp nào xử lý việc dừng dịch vụ này",
-                },
-            )
-        return provider, record.provider
-
-    async def _wait_for_stop(
-        self, unit_id: uuid.UUID, actor: str, provider: CompetingProvider, reported: str
-    ) -> DossierOut:
-        """The registration, held in `awaiting_stop`, and the switch it waits on."""
-        now = self.clock.now()
-        async with self.scope.transaction():
-            dossier_id = await self._insert_draft(unit_id, DossierKind.SERVICE_REGISTRATION, actor)
-            switch_id = await open_switch(
-                self.scope,
-                unit_id=unit_id,
-                registration_id=dossier_id,
-                provider=provider,
-                reported=reported,
-                now=now,
-                actor=actor,
-            )
-            await transition(
-                self.scope,
-                dossier_id,
-                S.AWAITING_STOP,
-                actor=actor,
-                now=now,
-                reason=f"VSS báo đơn vị đang dùng dịch vụ của {reported}",
-                values={"waiting_for": f"chờ dừng dịch vụ với {provider.display_name}"},
-            )
-        log.info("provider_switch_detected", switch_id=str(switch_id), provider=provider.key)
-        return await self.get(dossier_id)
 
     async def _check_kind(self, unit: dict[str, Any], kind: DossierKind) -> uuid.UUID | None:
         """Refuse a kind the unit cannot have now; the id of its unsigned draft, if any."""
@@ -221,11 +166,11 @@ class DossierService:
         actor: str,
         previous: dict[str, Any] | None = None,
     ) -> DossierOut:
-        dossier_id = await self._insert_draft(unit_id, kind, actor, previous)
-        await self._sign_and_queue(dossier_id, kind, unit_id, actor)
+        dossier_id = await self.insert_draft(unit_id, kind, actor, previous)
+        await self.sign_and_queue(dossier_id, kind, unit_id, actor)
         return await self.get(dossier_id)
 
-    async def _insert_draft(
+    async def insert_draft(
         self,
         unit_id: uuid.UUID,
         kind: DossierKind,
@@ -271,7 +216,7 @@ class DossierService:
             )
         return uuid.UUID(str(dossier.id))
 
-    async def _sign_and_queue(
+    async def sign_and_queue(
         self, dossier_id: uuid.UUID, kind: DossierKind, unit_id: uuid.UUID, actor: str
     ) -> None:
         now = self.clock.now()
@@ -319,7 +264,7 @@ class DossierService:
                 actor=actor,
                 now=self.clock.now(),
                 values={"waiting_for": "đang gửi tới cổng BHXH"},
-                outbox=[("submit", self.clock.now())],
+                outbox=[(SUBMIT, self.clock.now())],
             )
         await self.enqueue_open_work(dossier_id)
 
@@ -339,7 +284,7 @@ class DossierService:
 
     async def submit_now(self, dossier_id: uuid.UUID) -> None:
         """Send the signed dossier to VSS (retried by the outbox until VSS answers)."""
-        dossier = await self._row(dossier_id)
+        dossier = await self.row(dossier_id)
         if DossierState(dossier["state"]) is not S.SUBMITTING:
             return
         unit = await self._unit(dossier["unit"])
@@ -362,10 +307,10 @@ class DossierService:
         try:
             receipt = await self.gateway.submit(submission, dossier["idempotency_key"])
         except GatewayRefused as refused:
-            await self._refused(dossier_id, submission, refused)
+            await self.stops.refused_at_submission(dossier_id, submission, refused)
             return
         if receipt.status in (VssStatus.WITH_OFFICER, VssStatus.APPROVED, VssStatus.REJECTED):
-            await self._to_officer(dossier_id, receipt.receipt_id)
+            await self.stops.to_officer(dossier_id, receipt.receipt_id)
             await self._apply_decision(
                 dossier_id, receipt.status, receipt.unit_code, receipt.reason
             )
@@ -390,163 +335,14 @@ class DossierService:
             },
         )
 
-    async def _refused(
-        self, dossier_id: uuid.UUID, submission: Submission, refused: GatewayRefused
-    ) -> None:
-        """VSS said no at submission. A stop refused is the switch's news too; a
-        registration refused because another provider is active becomes a switch that will
-        re-register it once that provider's service is stopped.
-        """
-        now = self.clock.now()
-        competitor = None
-        if refused.code == "provider_active" and submission.kind is (
-            DossierKind.SERVICE_REGISTRATION
-        ):
-            record = await self.gateway.lookup_unit(submission.tax_code)
-            if record.provider:
-                provider = self.catalogue.providers.match(record.provider)
-                competitor = (provider, record.provider) if provider else None
-        continuing = None
-        async with self.scope.transaction():
-            moved = await transition(
-                self.scope,
-                dossier_id,
-                S.REFUSED,
-                actor="vss",
-                now=now,
-                reason=refused.reason,
-                values={"reason": refused.reason, "waiting_for": None},
-                only_from=S.SUBMITTING,
-            )
-            if not moved:
-                return
-            if submission.kind is DossierKind.STOP_SERVICE:
-                continuing = await self._stop_settled(
-                    dossier_id, confirmed=False, reason=refused.reason
-                )
-            elif competitor is not None:
-                await open_switch(
-                    self.scope,
-                    unit_id=(await self._row(dossier_id))["unit"],
-                    registration_id=dossier_id,
-                    provider=competitor[0],
-                    reported=competitor[1],
-                    now=now,
-                    actor="vss",
-                )
-        if continuing is not None:
-            await self.enqueue_open_work(continuing)
-
-    async def _to_officer(self, dossier_id: uuid.UUID, receipt_id: str) -> None:
-        """A stop of service: VSS checks it without an activation code."""
-        now = self.clock.now()
-        await transition(
-            self.scope,
-            dossier_id,
-            S.WITH_OFFICER,
-            actor="vss",
-            now=now,
-            only_from=S.SUBMITTING,
-            values={"receipt_id": receipt_id, "waiting_for": "chờ BHXH xác nhận dừng dịch vụ"},
-            outbox=[("poll", now + POLL_INTERVAL)],
-        )
-
-    async def _stop_settled(
-        self, stop_id: uuid.UUID, *, confirmed: bool, reason: str | None
-    ) -> uuid.UUID | None:
-        """Carry VSS's answer to a stop dossier over to its switch; the registration to
-        enqueue once the caller's transaction commits, if the stop was confirmed.
-        """
-        switch = await switch_waiting_on(self.scope, stop_dossier_id=stop_id)
-        if switch is None:
-            return None
-        if confirmed:
-            return await self.stop_confirmed(
-                switch, actor="vss", reason="VSS xác nhận dừng dịch vụ"
-            )
-        await move_switch(
-            self.scope,
-            switch["id"],
-            SwitchState.STOP_REFUSED,
-            actor="vss",
-            now=self.clock.now(),
-            reason=reason,
-            values={
-                "reason": reason,
-                "waiting_for": "BHXH từ chối dừng dịch vụ: sửa theo lý do rồi yêu cầu dừng lại",
-            },
-        )
-        return None
-
-    async def stop_confirmed(
-        self, switch: dict[str, Any], *, actor: str, reason: str
-    ) -> uuid.UUID | None:
-        """The old provider is gone: the switch ends and its registration continues (an
-        outbox row, written with the switch's move); the registration's id when it moved.
-        Call `enqueue_open_work` with it after the surrounding transaction commits.
-        """
-        now = self.clock.now()
-        async with self.scope.transaction():
-            moved = await move_switch(
-                self.scope,
-                switch["id"],
-                SwitchState.STOP_CONFIRMED,
-                actor=actor,
-                now=now,
-                reason=reason,
-                values={"reason": None, "waiting_for": None},
-            )
-            if moved:
-                from ebhxh.dossiers.tables import OutboxJob
-
-                await self.scope.insert(
-                    OutboxJob,
-                    self.scope.new(
-                        OutboxJob, dossier=switch["registration"], action=CONTINUE, due_at=now
-                    ),
-                )
-        return uuid.UUID(str(switch["registration"])) if moved else None
-
-    async def continue_registration(self, dossier_id: uuid.UUID) -> None:
-        """Sign and submit the registration that waited for the stop (an outbox action)."""
-        dossier = await self._row(dossier_id)
-        state = DossierState(dossier["state"])
-        if state in (S.AWAITING_STOP, S.DRAFT):
-            await self._sign_and_queue(
-                dossier_id, DossierKind.SERVICE_REGISTRATION, dossier["unit"], "system"
-            )
-        elif state is S.REFUSED:  # refused while the old provider was active: a new version
-            await self.re_register(dossier_id, "system")
-
-    async def start_stop(
-        self, unit_id: uuid.UUID, actor: str, previous: uuid.UUID | None
-    ) -> uuid.UUID:
-        """A stop-of-service dossier (a new version after a refused one), not yet signed."""
-        prior = await self._row(previous) if previous else None
-        if prior is not None and DossierState(prior["state"]) is S.REFUSED:
-            await transition(
-                self.scope,
-                prior["id"],
-                S.SUPERSEDED,
-                actor=actor,
-                now=self.clock.now(),
-                reason="yêu cầu dừng lại",
-            )
-        return await self._insert_draft(
-            unit_id,
-            DossierKind.STOP_SERVICE,
-            actor,
-            prior if prior is not None and prior["state"] != S.DRAFT.value else None,
-        )
-
     async def sign_and_submit(self, dossier_id: uuid.UUID, actor: str) -> None:
         """Sign a draft (or retry one whose signing failed) and queue it for VSS."""
-        dossier = await self._row(dossier_id)
-        await self._sign_and_queue(dossier_id, DossierKind(dossier["kind"]), dossier["unit"], actor)
+        dossier = await self.row(dossier_id)
+        await self.sign_and_queue(dossier_id, DossierKind(dossier["kind"]), dossier["unit"], actor)
 
     async def poll_now(self, dossier_id: uuid.UUID) -> bool:
         """Ask VSS for the officer's decision; True once decided (or no longer waiting)."""
-        dossier = await self._row(dossier_id)
+        dossier = await self.row(dossier_id)
         if DossierState(dossier["state"]) is not S.WITH_OFFICER:
             return True
         receipt = await self.gateway.status(dossier["receipt_id"])
@@ -557,9 +353,9 @@ class DossierService:
     async def _apply_decision(
         self, dossier_id: uuid.UUID, status: VssStatus, unit_code: str | None, reason: str | None
     ) -> bool:
-        kind = DossierKind((await self._row(dossier_id))["kind"])
+        kind = DossierKind((await self.row(dossier_id))["kind"])
         if kind is DossierKind.STOP_SERVICE:
-            return await self._apply_stop_decision(dossier_id, status, reason)
+            return await self.stops.apply_decision(dossier_id, status, reason)
         now = self.clock.now()
         if status is VssStatus.APPROVED:
             await transition(
@@ -592,33 +388,9 @@ class DossierService:
             return True
         return False
 
-    async def _apply_stop_decision(
-        self, dossier_id: uuid.UUID, status: VssStatus, reason: str | None
-    ) -> bool:
-        if status not in (VssStatus.APPROVED, VssStatus.REJECTED):
-            return False
-        approved = status is VssStatus.APPROVED
-        continuing = None
-        async with self.scope.transaction():
-            moved = await transition(
-                self.scope,
-                dossier_id,
-                S.APPROVED if approved else S.REJECTED,
-                actor="vss",
-                now=self.clock.now(),
-                only_from=S.WITH_OFFICER,
-                reason="VSS xác nhận dừng dịch vụ" if approved else reason,
-                values={"reason": None if approved else reason, "waiting_for": None},
-            )
-            if moved:
-                continuing = await self._stop_settled(dossier_id, confirmed=approved, reason=reason)
-        if continuing is not None:
-            await self.enqueue_open_work(continuing)
-        return True
-
     async def notify(self, dossier_id: uuid.UUID, notice: str) -> None:
         """Email the tenant's admins and HR people about the dossier (an outbox action)."""
-        dossier = await self._row(dossier_id)
+        dossier = await self.row(dossier_id)
         still_true = {
             Notice.APPROVED: S.APPROVED,
             Notice.REJECTED: S.REJECTED,
@@ -650,7 +422,7 @@ class DossierService:
     # --- the tenant's actions ------------------------------------------------------------
 
     async def activate(self, dossier_id: uuid.UUID, code: str, actor: str) -> DossierOut:
-        dossier = await self._expire_if_due(await self._row(dossier_id))
+        dossier = await self._expire_if_due(await self.row(dossier_id))
         state = DossierState(dossier["state"])
         if state is S.ACTIVATION_EXPIRED:
             raise ProblemError(ErrorCode.ACTIVATION_CODE_EXPIRED, status=410, field="code")
@@ -683,7 +455,7 @@ class DossierService:
                 actor=actor,
                 now=now,
                 values={"waiting_for": "chờ cán bộ BHXH xét duyệt"},
-                outbox=[("poll", now + POLL_INTERVAL)],
+                outbox=[(POLL, now + POLL_INTERVAL)],
             )
             await self._apply_decision(
                 dossier_id, receipt.status, receipt.unit_code, receipt.reason
@@ -709,7 +481,7 @@ class DossierService:
 
     async def new_code(self, dossier_id: uuid.UUID, email: str | None, actor: str) -> DossierOut:
         """A new activation code (after expiry, a lock, or a lost email), maybe elsewhere."""
-        dossier = await self._expire_if_due(await self._row(dossier_id))
+        dossier = await self._expire_if_due(await self.row(dossier_id))
         state = DossierState(dossier["state"])
         if state not in (S.AWAITING_ACTIVATION, S.ACTIVATION_EXPIRED):
             raise ProblemError(
@@ -772,7 +544,7 @@ class DossierService:
         Not while a provider switch owns the next step: a stop is asked again through its
         switch, and a registration refused for another provider continues by itself.
         """
-        dossier = await self._row(dossier_id)
+        dossier = await self.row(dossier_id)
         kind = DossierKind(dossier["kind"])
         if kind is DossierKind.STOP_SERVICE or (
             kind is DossierKind.SERVICE_REGISTRATION
@@ -839,7 +611,7 @@ class DossierService:
         if earlier is not None:  # recorded before: the same change dossier, not a second one
             earlier_id = uuid.UUID(str(earlier["id"]))
             if earlier["state"] == S.DRAFT.value:
-                await self._sign_and_queue(earlier_id, DossierKind.CHANGE, unit_id, actor)
+                await self.sign_and_queue(earlier_id, DossierKind.CHANGE, unit_id, actor)
             return await self.get(earlier_id)
         async with self.scope.transaction():
             await self.scope.update(InsuranceUnit, {InsuranceUnit.unit_code: code}).where(
@@ -852,7 +624,7 @@ class DossierService:
 
     # --- reading -------------------------------------------------------------------------
 
-    async def _row(self, dossier_id: uuid.UUID) -> dict[str, Any]:
+    async def row(self, dossier_id: uuid.UUID) -> dict[str, Any]:
         row: dict[str, Any] | None = (
             await self.scope.select(Dossier).where(Dossier.id == dossier_id).first()
         )
@@ -864,11 +636,11 @@ class DossierService:
         expires = row["code_expires_at"]
         if row["state"] == S.AWAITING_ACTIVATION and expires and self.clock.now() > expires:
             await expire(self.scope, row["id"], self.clock.now())
-            return await self._row(row["id"])
+            return await self.row(row["id"])
         return row
 
     async def get(self, dossier_id: uuid.UUID) -> DossierOut:
-        row = await self._expire_if_due(await self._row(dossier_id))
+        row = await self._expire_if_due(await self.row(dossier_id))
         events = (
             await self.scope.select(DossierEvent)
             .where(DossierEvent.dossier == dossier_id)

@@ -11,8 +11,9 @@ from typing import Any
 
 import structlog
 
-from ebhxh.dossiers.service import PROVIDER, DossierService
+from ebhxh.dossiers.service import DossierService
 from ebhxh.dossiers.states import DossierState
+from ebhxh.dossiers.stops import PROVIDER
 from ebhxh.dossiers.tables import Dossier, OutboxJob
 from ebhxh.errors import ErrorCode, ProblemError
 from ebhxh.switching.contract import CompetingProvider, StopProcedure
@@ -62,7 +63,9 @@ class SwitchService:
             return
         self._refuse_unless_stoppable(state)
         async with self.scope.transaction():
-            stop_id = await self.dossiers.start_stop(switch["unit"], actor, switch["stop_dossier"])
+            stop_id = await self.dossiers.stops.start_stop(
+                switch["unit"], actor, switch["stop_dossier"]
+            )
             await move_switch(
                 self.scope,
                 switch["id"],
@@ -136,7 +139,7 @@ class SwitchService:
         return record.provider in (None, "", PROVIDER)
 
     async def _confirmed(self, switch: dict[str, Any], actor: str) -> None:
-        registration = await self.dossiers.stop_confirmed(
+        registration = await self.dossiers.stops.confirmed(
             switch, actor=actor, reason="VSS không còn ghi nhận nhà cung cấp cũ"
         )
         if registration is not None:
