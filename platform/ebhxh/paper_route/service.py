@@ -11,10 +11,12 @@ from typing import Any
 
 import structlog
 
+from ebhxh.clock import VIETNAM
 from ebhxh.db.errors import is_unique_violation
 from ebhxh.documents.forms import FormKind
 from ebhxh.documents.paper_pack import CoverLetter, render_paper_pack
 from ebhxh.dossiers.service import DossierService
+from ebhxh.dossiers.tables import Dossier
 from ebhxh.errors import ErrorCode, ProblemError
 from ebhxh.errors.messages import Language
 from ebhxh.gateway.contract import DossierKind
@@ -122,7 +124,7 @@ class PaperRouteService:
                 status=409,
                 params={"state": row["state"], "target": P.SENT.value},
             )
-        prepared_on = row["prepared_at"].astimezone(dt.timezone(dt.timedelta(hours=7))).date()
+        prepared_on = row["prepared_at"].astimezone(VIETNAM).date()
         if not prepared_on <= sent.sent_on <= self.today:
             raise ProblemError(
                 ErrorCode.PAPER_SENT_DATE,
@@ -181,22 +183,11 @@ class PaperRouteService:
                     PaperDossier.code_received_at: self.clock.now(),
                 },
             ).where(PaperDossier.id == row["id"], PaperDossier.state == P.SENT.value)
-        await self._start_registration(unit_id, row["id"], actor)
-        return await self.get(unit_id)
-
-    async def _start_registration(
-        self, unit_id: uuid.UUID, paper_id: uuid.UUID, actor: str
-    ) -> None:
-        try:
-            registration = await self.dossiers.create(
-                unit_id, DossierKind.SERVICE_REGISTRATION, actor
-            )
+        try:  # straight on into the electronic service registration
+            await self.dossiers.create(unit_id, DossierKind.SERVICE_REGISTRATION, actor)
         except ProblemError as cannot:  # e.g. no signature yet: the next step says so
             log.info("paper_registration_deferred", unit_id=str(unit_id), code=cannot.code.value)
-            return
-        await self.scope.update(PaperDossier, {PaperDossier.registration: registration.id}).where(
-            PaperDossier.id == paper_id
-        )
+        return await self.get(unit_id)
 
     # --- reading -------------------------------------------------------------------------
 
@@ -221,16 +212,30 @@ class PaperRouteService:
             )
         return resolved.rule
 
+    async def _registration(self, unit_id: uuid.UUID) -> uuid.UUID | None:
+        """The unit's newest service registration (started here, or by hand later)."""
+        row = (
+            await self.scope.select(Dossier, Dossier.id)
+            .where(
+                Dossier.unit == unit_id,
+                Dossier.kind == DossierKind.SERVICE_REGISTRATION.value,
+            )
+            .order_by(Dossier.created_at, ascending=False)
+            .first()
+        )
+        return uuid.UUID(str(row["id"])) if row else None
+
     async def get(self, unit_id: uuid.UUID) -> PaperDossierOut:
         row = await self._row(unit_id)
         rule = self._rule(await unit_row(self.scope, unit_id))
         state = PaperState(row["state"])
+        registration = await self._registration(unit_id) if state is P.CODE_RECEIVED else None
         if state is P.PREPARED:
             step = "print_and_send"
         elif state is P.SENT:
             step = "await_code"
         else:
-            step = "registration_started" if row["registration"] else "set_up_signature"
+            step = "registration_started" if registration else "set_up_signature"
         vi, en = NEXT_STEPS[step]
         return PaperDossierOut(
             id=uuid.UUID(str(row["id"])),
@@ -246,8 +251,6 @@ class PaperRouteService:
             tracking_number=row["tracking_number"],
             unit_code=row["unit_code"],
             code_received_at=row["code_received_at"],
-            registration_dossier_id=(
-                uuid.UUID(str(row["registration"])) if row["registration"] else None
-            ),
+            registration_dossier_id=registration,
             next_step=(vi if self.language == "vi" else en).format(office=rule.office_of.name),
         )

@@ -8,7 +8,6 @@ from piccolo.columns import UUID, Date, ForeignKey, OnDelete, Timestamptz, Varch
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from ebhxh.dossiers.tables import Dossier
 from ebhxh.tenancy.tables import Tenant
 from ebhxh.units.tables import InsuranceUnit
 
@@ -44,5 +43,3 @@ class PaperDossier(Table, tablename="paper_dossier"):
     sent_recorded_at = Timestamptz(null=True, default=None)
     unit_code = Varchar(length=7, null=True, default=None)
     code_received_at = Timestamptz(null=True, default=None)
-    registration = ForeignKey(Dossier, on_delete=OnDelete.restrict, null=True, default=None)
-    """The service registration started once the code was recorded."""

@@ -15,20 +15,6 @@ from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
 
 
-class Dossier(Table, tablename="dossier", schema=None):
-    id = UUID(
-        default=UUID4(),
-        null=False,
-        primary_key=True,
-        unique=False,
-        index=False,
-        index_method=IndexMethod.btree,
-        choices=None,
-        db_column_name=None,
-        secret=False,
-    )
-
-
 class InsuranceUnit(Table, tablename="insurance_unit", schema=None):
     id = UUID(
         default=UUID4(),
@@ -310,30 +296,6 @@ async def forwards():
         column_class=Timestamptz,
         params={
             "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PaperDossier",
-        tablename="paper_dossier",
-        column_name="registration",
-        db_column_name="registration",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Dossier,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
             "null": True,
             "primary_key": False,
             "unique": False,
