@@ -20,6 +20,7 @@ import msgspec
 import pytest
 
 from ebhxh.app import create_app
+from ebhxh.employees.service import EmployeeService
 from ebhxh.gateway.contract import Gender, SalaryKind
 from ebhxh.gateway.http import HttpVssGateway
 from ebhxh.settings import Settings
@@ -337,6 +338,26 @@ async def test_one_sync_per_unit_and_only_for_a_ready_unit(
     )
     assert (refused.status_code, refused.json()["code"]) == (409, "employee_sync_not_ready")
     assert "not active" in refused.json()["detail"]
+
+
+async def test_a_start_that_loses_the_race_is_a_409_not_a_500(
+    client: Client, tenant: TenantHandle, vss: Vss, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vss.seed(UNIT_CODE, 3000)
+    vss.call("POST", "/test/faults", json={"latency_ms": 300})  # keeps the first one running
+    unit_id = await declared_unit(client, tenant, UNIT_CODE)
+    first = await client.post(f"/units/{unit_id}/employee-syncs", headers=tenant.headers)
+    assert first.status_code == 202, first.text
+
+    async def raced(self: EmployeeService, unit_id: Any) -> None:
+        """The window between the check and the insert, where a concurrent start wins."""
+
+    monkeypatch.setattr(EmployeeService, "_refuse_running", raced)
+    second = await client.post(f"/units/{unit_id}/employee-syncs", headers=tenant.headers)
+    assert (second.status_code, second.json()["code"]) == (409, "employee_sync_running")
+    assert first.json()["id"] in second.json()["detail"]
+    vss.call("POST", "/test/faults", json={})
+    assert (await finished(client, tenant, first.json()["id"]))["state"] == "done"
 
 
 async def test_the_cli_syncs_with_a_progress_bar(

@@ -82,20 +82,19 @@ class EmployeeService:
         """
         unit = await unit_row(self.scope, unit_id)
         await self._refuse_unready(unit)
-        async with self.scope.transaction():
-            await self._refuse_running(unit_id)
-            row = self.scope.new(
-                EmployeeSync,
-                unit=unit_id,
-                state=SyncState.RUNNING.value,
-                requested_by=actor,
-            )
-            try:
+        row = self.scope.new(
+            EmployeeSync, unit=unit_id, state=SyncState.RUNNING.value, requested_by=actor
+        )
+        try:
+            async with self.scope.transaction():
+                await self._refuse_running(unit_id)
                 await self.scope.insert(EmployeeSync, row)
-            except Exception as exc:
-                if is_unique_violation(exc):  # a concurrent request won the race
-                    raise await self._running_problem(unit_id) from exc
-                raise
+        except Exception as exc:
+            # A concurrent request won the race. Asked after the transaction: PostgreSQL
+            # answers nothing more inside one that a violation aborted.
+            if is_unique_violation(exc):
+                raise await self._running_problem(unit_id) from exc
+            raise
         return await self.get_sync(row.id)
 
     async def _refuse_unready(self, unit: dict[str, Any]) -> None:
