@@ -272,3 +272,42 @@ def test_the_image_runs_as_a_non_root_user_without_build_tools() -> None:
     assert re.search(r"^USER 10001", final, re.MULTILINE)
     assert "build-essential" not in final and "uv sync" not in final
     assert 'ENTRYPOINT ["ebhxh"]' in final
+
+
+RESERVED_LABELS = {"job", "instance"}
+"""Labels Prometheus sets on every scraped series; a series of ours using one is renamed."""
+
+
+async def test_alerts_read_series_and_labels_the_platform_exports(client: Any) -> None:
+    """Every series and label an alert reads is one the platform exports (the worker's
+    series as declared, the API's as scraped), and none uses a label Prometheus reserves.
+    """
+    from prometheus_client.metrics import MetricWrapperBase
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from ebhxh.metrics import series
+
+    declared: dict[str, set[str]] = {}
+    for metric in vars(series).values():
+        if isinstance(metric, MetricWrapperBase):
+            for suffix in ("", "_total", "_count", "_sum", "_bucket"):
+                extra = {"le"} if suffix == "_bucket" else set()
+                declared[metric._name + suffix] = set(metric._labelnames) | extra
+    await client.get("/health")
+    scraped = await client.get("/metrics")
+    assert scraped.status_code == 200, scraped.text
+    for family in text_string_to_metric_families(scraped.text):
+        for sample in family.samples:
+            declared.setdefault(sample.name, set()).update(sample.labels)
+    ours = {name: labels for name, labels in declared.items() if name.startswith("ebhxh_")}
+    for name, labels in ours.items():
+        assert not labels & RESERVED_LABELS, (name, labels)
+    rule = one(render({"prometheusRule": {"enabled": True}}), "PrometheusRule", "rel-ebhxh")
+    for alert in (r for group in rule["spec"]["groups"] for r in group["rules"]):
+        for name, selector in re.findall(r"(ebhxh_\w+)(?:\{([^}]*)\})?", alert["expr"]):
+            assert name in ours, (alert["alert"], name)
+            used = {part.split("=")[0].strip("!~ ") for part in selector.split(",") if part}
+            assert used <= ours[name], (alert["alert"], name, used - ours[name])
+        for grouped in re.findall(r"by \(([^)]*)\)", alert["expr"]):
+            for label in (part.strip() for part in grouped.split(",")):
+                assert label not in RESERVED_LABELS, (alert["alert"], label)

@@ -324,8 +324,8 @@ async def test_metrics_show_routes_dossiers_queue_jobs_and_vss_calls(
     assert value("ebhxh_request_duration_seconds_count", path="/units/{unit_id}/dossiers") >= 1
     assert value("ebhxh_dossiers", tenant_id=str(tenant.id), state="awaiting_activation") == 1
     assert value("ebhxh_queue_depth", queue=settings.queue_name) >= 0
-    assert value("ebhxh_jobs_total", job="run_outbox", outcome="success") >= 1
-    assert value("ebhxh_job_duration_seconds_count", job="run_outbox") >= 1
+    assert value("ebhxh_jobs_total", job_name="run_outbox", outcome="success") >= 1
+    assert value("ebhxh_job_duration_seconds_count", job_name="run_outbox") >= 1
     assert value("ebhxh_vss_calls_total", operation="submit", outcome="ok") >= 1
     assert value("ebhxh_vss_calls_total", operation="lookup_unit", outcome="ok") >= 1
     # Labels carry route templates and a tenant id, never an id from a path or a raw path.

@@ -16,12 +16,12 @@ JOB_RUNS = Counter(
     f"{PREFIX}_jobs",
     "arq jobs run by this worker, by job and outcome (success, failed, retried, cancelled: "
     "a timeout or a shutdown that could not wait).",
-    ["job", "outcome"],
+    ["job_name", "outcome"],
 )
 JOB_SECONDS = Histogram(
     f"{PREFIX}_job_duration_seconds",
     "How long arq jobs ran, by job.",
-    ["job"],
+    ["job_name"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
 )
 VSS_CALLS = Counter(
