@@ -311,3 +311,27 @@ async def test_alerts_read_series_and_labels_the_platform_exports(client: Any) -
         for grouped in re.findall(r"by \(([^)]*)\)", alert["expr"]):
             for label in (part.strip() for part in grouped.split(",")):
                 assert label not in RESERVED_LABELS, (alert["alert"], label)
+
+
+def test_the_migrations_hook_does_not_need_the_release_s_own_service_account() -> None:
+    """Pre-install hooks run before the release's resources exist (its ServiceAccount too)."""
+    job = one(render(), "Job", "rel-ebhxh-migrate")
+    assert "serviceAccountName" not in job["spec"]["template"]["spec"]
+    api = one(render(), "Deployment", "rel-ebhxh-api")
+    assert api["spec"]["template"]["spec"]["serviceAccountName"] == "rel-ebhxh"
+    existing = {"serviceAccount": {"create": False, "name": "db-identity"}}
+    job = one(render(existing), "Job", "rel-ebhxh-migrate")
+    assert job["spec"]["template"]["spec"]["serviceAccountName"] == "db-identity"
+    for hook in (one(render(), "ConfigMap", "rel-ebhxh-migrate"),):
+        policy = hook["metadata"]["annotations"]["helm.sh/hook-delete-policy"]
+        assert "hook-succeeded" in policy  # not left behind after the install
+
+
+def test_the_production_example_allows_every_built_in_plugin() -> None:
+    """A plugin left out of EBHXH_PLUGINS_ALLOW is silently off (e.g. provider switching)."""
+    import tomllib
+
+    workspace = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    built_in = {name for name in workspace["project"]["dependencies"] if name != "ebhxh"}
+    production = yaml.safe_load((CHART / "values-production.yaml").read_text(encoding="utf-8"))
+    assert built_in <= set(production["config"]["pluginsAllow"]), built_in

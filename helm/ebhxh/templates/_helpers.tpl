@@ -131,6 +131,23 @@ checksum/secret: {{ include "ebhxh.secretData" . | sha256sum }}
 securityContext:
   {{- toYaml .Values.podSecurityContext | nindent 2 }}
 serviceAccountName: {{ include "ebhxh.serviceAccountName" . }}
+{{ include "ebhxh.podCommon" . }}
+{{- end -}}
+
+{{- /*
+The migrations hook runs before the release's own ServiceAccount exists on a first install,
+so it takes the chart's account only when that account is not made by the chart.
+*/}}
+{{- define "ebhxh.hookPodSecurity" -}}
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+{{- if not .Values.serviceAccount.create }}
+serviceAccountName: {{ include "ebhxh.serviceAccountName" . }}
+{{- end }}
+{{ include "ebhxh.podCommon" . }}
+{{- end -}}
+
+{{- define "ebhxh.podCommon" -}}
 automountServiceAccountToken: false
 {{- with .Values.imagePullSecrets }}
 imagePullSecrets:
