@@ -138,8 +138,9 @@ def test_probes(manifests: list[dict[str, Any]]) -> None:
     assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
     worker = one(manifests, "Deployment", "rel-ebhxh-worker")["spec"]["template"]["spec"]
     container = worker["containers"][0]
-    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
-        assert container[probe]["exec"]["command"] == ["ebhxh", "worker", "probe"]
+    for probe in ("startupProbe", "livenessProbe"):  # the light module, not the whole CLI
+        assert container[probe]["exec"]["command"] == ["python", "-m", "ebhxh.worker.probe"]
+    assert "readinessProbe" not in container  # workers take no Service traffic
     # The probe checks this pod's own heartbeat: the worker is named after the pod.
     worker_id = next(e for e in container["env"] if e["name"] == "EBHXH_WORKER_ID")
     assert worker_id["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"

@@ -41,6 +41,23 @@ Client = AsyncTestClient[Litestar]
 
 
 def _probe(worker_id: str, settings: Settings) -> subprocess.CompletedProcess[str]:
+    """The probe the pods run: `python -m ebhxh.worker.probe`."""
+    return subprocess.run(
+        [sys.executable, "-m", "ebhxh.worker.probe"],
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("EBHXH_")},
+            **settings_env(settings),
+            "EBHXH_WORKER_ID": worker_id,
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+
+
+def _cli_probe(worker_id: str, settings: Settings) -> subprocess.CompletedProcess[str]:
+    """The same check for people: `ebhxh worker probe`."""
     return run_cli("worker", "probe", env={**settings_env(settings), "EBHXH_WORKER_ID": worker_id})
 
 
@@ -68,7 +85,7 @@ async def test_the_worker_probe_reads_this_pods_own_heartbeat(pg_url: str) -> No
     worker = start_worker(settings)
     try:
         await _until_probe_passes(pod, settings)
-        assert _probe(pod, settings).stdout.strip() == "alive"
+        assert _cli_probe(pod, settings).stdout.strip() == "alive"
         # Another pod's probe is not fooled by this pod's worker (arq's key would be).
         assert _probe(other_pod, settings).returncode == 1
         # The worker serves its own metrics: run a job, read its outcome from the port.
@@ -81,7 +98,7 @@ async def test_the_worker_probe_reads_this_pods_own_heartbeat(pg_url: str) -> No
         async with httpx.AsyncClient(timeout=5) as http:
             scraped = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
         samples = {
-            (s.name, s.labels.get("job"), s.labels.get("outcome")): s.value
+            (s.name, s.labels.get("job_name"), s.labels.get("outcome")): s.value
             for family in text_string_to_metric_families(scraped)
             for s in family.samples
         }
@@ -93,14 +110,14 @@ async def test_the_worker_probe_reads_this_pods_own_heartbeat(pg_url: str) -> No
     assert exit_code == 0
     stopped = _probe(pod, settings)  # a stopped worker deletes its heartbeat at once
     assert stopped.returncode == 1
+    assert _cli_probe(pod, settings).returncode == 1
 
 
 def test_the_probe_fails_clearly_when_redis_is_unreachable() -> None:
-    probe = run_cli(
-        "worker", "probe", env={"EBHXH_REDIS_URL": "redis://127.0.0.1:1/0", "EBHXH_WORKER_ID": "w"}
-    )
-    assert probe.returncode == 1
-    assert "cannot read the heartbeat" in probe.stderr
+    nowhere = Settings(redis_url="redis://127.0.0.1:1/0")
+    for probe in (_probe("w", nowhere), _cli_probe("w", nowhere)):
+        assert probe.returncode == 1
+        assert "cannot read the heartbeat" in probe.stderr
 
 
 def test_migrate_wait_holds_until_the_schema_is_current(tmp_path: Path) -> None:

@@ -12,17 +12,16 @@ import contextlib
 import signal
 
 import click
+import redis
 
 from ebhxh.cli.common import load_settings
 from ebhxh.db.engine import close_engine, open_engine
 from ebhxh.metrics.server import serve_worker_metrics
 from ebhxh.runtime import Runtime
 from ebhxh.settings import Settings
-from ebhxh.worker.heartbeat import heartbeat_fresh
-from ebhxh.worker.redis import connect_lazily, locate_redis
+from ebhxh.worker.probe import TIMEOUT_SECONDS, check
+from ebhxh.worker.redis import locate_redis
 from ebhxh.worker.settings import build_worker
-
-PROBE_TIMEOUT_SECONDS = 5.0
 
 
 async def _run_worker(settings: Settings) -> None:
@@ -48,18 +47,6 @@ async def _run_worker(settings: Settings) -> None:
             metrics.shutdown()
 
 
-async def _probe(settings: Settings) -> bool:
-    redis = locate_redis(settings)
-    pool = connect_lazily(redis.settings, settings.queue_name)
-    try:
-        return await asyncio.wait_for(
-            heartbeat_fresh(pool, settings.worker_id), PROBE_TIMEOUT_SECONDS
-        )
-    finally:
-        await pool.aclose()
-        redis.close()
-
-
 @click.group(invoke_without_command=True)
 @click.pass_context
 def worker(context: click.Context) -> None:
@@ -74,13 +61,26 @@ def worker(context: click.Context) -> None:
 
 @worker.command()
 def probe() -> None:
-    """Exit 0 when this worker's heartbeat is fresh (EBHXH_WORKER_ID names it), else 1."""
+    """Exit 0 when this worker's heartbeat is fresh (EBHXH_WORKER_ID names it), else 1.
+
+    Pods run the lighter `python -m ebhxh.worker.probe`, the same check.
+    """
     settings = load_settings()
+    location = locate_redis(settings)  # the embedded default's Redis too
+    redis_settings = location.settings
+    client = redis.Redis(
+        host=redis_settings.host if isinstance(redis_settings.host, str) else "localhost",
+        port=redis_settings.port,
+        unix_socket_path=redis_settings.unix_socket_path,
+        password=redis_settings.password,
+        db=redis_settings.database,
+        socket_timeout=TIMEOUT_SECONDS,
+        socket_connect_timeout=TIMEOUT_SECONDS,
+    )
     try:
-        alive = asyncio.run(_probe(settings))
-    except Exception as exc:  # Redis unreachable: not alive; say why
-        raise click.ClickException(f"cannot read the heartbeat: {type(exc).__name__}") from exc
-    if not alive:
-        who = settings.worker_id or "any worker on this host"
-        raise click.ClickException(f"no fresh heartbeat for {who}")
+        problem = check(client, settings.worker_id)
+    finally:
+        location.close()
+    if problem:
+        raise click.ClickException(problem)
     click.echo("alive")

@@ -52,13 +52,3 @@ async def live_workers(redis: Any) -> list[str]:
     """Ids of workers whose heartbeat has not expired."""
     keys = [key async for key in redis.scan_iter(match=WORKER_HEARTBEAT_PATTERN, count=100)]
     return sorted((k.decode() if isinstance(k, bytes) else k).split(":")[2] for k in keys)
-
-
-async def heartbeat_fresh(redis: Any, worker_id: str | None) -> bool:
-    """Whether this worker's heartbeat is fresh: the key of `worker_id`, or without one,
-    any worker on this host (host name and process id: the probe runs in another process).
-    """
-    if worker_id:
-        return bool(await redis.exists(worker_heartbeat(worker_id)))
-    prefix = f"{socket.gethostname()}-"
-    return any(found.startswith(prefix) for found in await live_workers(redis))
