@@ -1,14 +1,7 @@
-"""Employees and employee syncs (issue 10), with what Piccolo columns cannot express: one
-employee per (tenant, unit, social-insurance number), the conflict target of the sync's
-upsert, and at most one running sync per unit (a partial unique index). SQL that runs on
-both SQLite and PostgreSQL.
-
-Piccolo runs `add_raw` steps before it creates tables, so the indexes are made by a manager
-that runs them after its own work.
-"""
+"""Employees and employee syncs (issue 10). Their indexes are the next migration:
+Piccolo runs a migration's raw statements before its new tables."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
 from enum import Enum
 from piccolo.columns.base import OnDelete
 from piccolo.columns.base import OnUpdate
@@ -60,29 +53,8 @@ ID = "2026-11-25T17:40:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "Employees and employee syncs."
 
-INDEXES = (
-    "CREATE UNIQUE INDEX employee_unit_number ON employee (tenant, unit, social_insurance_number)",
-    "CREATE UNIQUE INDEX employee_sync_one_running ON employee_sync (unit) WHERE state = 'running'",
-    "CREATE INDEX employee_sync_lease ON employee_sync (lease_until) WHERE state = 'running'",
-)
-
-
-class _ThenIndexes(MigrationManager):
-    """The migration, then the indexes on its tables."""
-
-    async def run(self, backwards: bool = False) -> None:
-        await super().run(backwards=backwards)
-        if backwards or self.preview:
-            return
-        engine = engine_finder()
-        if engine is None:
-            raise RuntimeError("no database engine configured")
-        for statement in INDEXES:
-            await engine.run_ddl(statement)
-
-
 async def forwards():
-    manager = _ThenIndexes(
+    manager = MigrationManager(
         migration_id=ID, app_name="ebhxh", description=DESCRIPTION
     )
 
