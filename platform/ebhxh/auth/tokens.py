@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-import uuid
 
 import msgspec
 
 from ebhxh.auth.principal import Principal
+from ebhxh.db.ids import as_uuid
 from ebhxh.tenancy.tables import ApiToken, Membership, Role
 
 TOKEN_PREFIX = "ebhxh_"  # noqa: S105 - a public marker, not a secret
@@ -58,15 +58,11 @@ async def resolve_token(plain: str, now: dt.datetime) -> Principal | None:
     if last_used is None or now - _aware(last_used) > LAST_USED_RESOLUTION:
         await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["id"])
     return Principal(
-        user_id=_uuid(row["user"]),
-        tenant_id=_uuid(row["tenant"]),
+        user_id=as_uuid(row["user"]),
+        tenant_id=as_uuid(row["tenant"]),
         roles=frozenset(Role(r["role"]) for r in roles),
-        credential_id=_uuid(row["id"]),
+        credential_id=as_uuid(row["id"]),
     )
-
-
-def _uuid(value: object) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

@@ -17,6 +17,7 @@ from typing import Any
 
 import structlog
 
+from ebhxh.db.ids import as_uuid
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.dossiers.actions import CONTINUE, POLL, SUBMIT
 from ebhxh.dossiers.notifications import NOTIFY_PREFIX, REMIND_BEFORE, Notice
@@ -72,8 +73,8 @@ async def run_outbox_job(
     if not claimed:
         return "claimed-elsewhere"
     held = row["attempts"] + 1  # our claim; a later claim by another worker changes it
-    service = services(TenantScope(_uuid(row["tenant"])))
-    dossier_id = _uuid(row["dossier"])
+    service = services(TenantScope(as_uuid(row["tenant"])))
+    dossier_id = as_uuid(row["dossier"])
     set_request_id(row["request_id"] or f"job:{outbox_id}")  # work this job causes inherits it
     structlog.contextvars.bind_contextvars(
         tenant_id=str(row["tenant"]),
@@ -147,7 +148,7 @@ async def expire_activations(now: dt.datetime) -> int:
         Dossier.state == DossierState.AWAITING_ACTIVATION.value, Dossier.code_expires_at < now
     )
     for row in rows:
-        await expire(TenantScope(_uuid(row["tenant"])), _uuid(row["id"]), now)
+        await expire(TenantScope(as_uuid(row["tenant"])), as_uuid(row["id"]), now)
     return len(rows)
 
 
@@ -164,7 +165,7 @@ async def remind_expiring(now: dt.datetime) -> int:
     for row in rows:
         if row["reminded_for"] == row["code_expires_at"]:
             continue
-        scope = TenantScope(_uuid(row["tenant"]))
+        scope = TenantScope(as_uuid(row["tenant"]))
         async with scope.transaction():
             await scope.update(Dossier, {Dossier.reminded_for: row["code_expires_at"]}).where(
                 Dossier.id == row["id"]
@@ -175,7 +176,3 @@ async def remind_expiring(now: dt.datetime) -> int:
             )
         queued += 1
     return queued
-
-
-def _uuid(value: object) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))

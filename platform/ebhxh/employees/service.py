@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from ebhxh.db.errors import is_unique_violation
+from ebhxh.db.ids import as_uuid
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.dossiers.states import DossierState
 from ebhxh.dossiers.tables import Dossier
@@ -25,7 +26,6 @@ from ebhxh.employees.schemas import (
     EmployeeSyncOut,
     SyncCounts,
 )
-from ebhxh.employees.sync import as_uuid
 from ebhxh.employees.tables import Employee, EmployeeSync, SyncState
 from ebhxh.errors import ErrorCode, ProblemError
 from ebhxh.gateway.contract import Allowance, DossierKind

@@ -22,6 +22,7 @@ import msgspec
 import structlog
 
 from ebhxh.clock import Clock
+from ebhxh.db.ids import as_uuid
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.employees.bulk import PageCounts, PageWrite, row_values, write_page
 from ebhxh.employees.tables import EmployeeSync, SyncState
@@ -264,8 +265,3 @@ def _check_order(rows: list[tuple[Any, ...]], after: str) -> None:
                 f"VSS listed {row[0]} after {previous}: not in ascending social-insurance number"
             )
         previous = row[0]
-
-
-def as_uuid(value: Any) -> uuid.UUID:
-    """A UUID from a row (PostgreSQL gives UUIDs, SQLite strings)."""
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))

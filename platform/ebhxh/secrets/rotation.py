@@ -8,10 +8,9 @@ tenant is written, so a wrong key list never half-rotates a tenant.
 
 from __future__ import annotations
 
-import uuid
-
 import msgspec
 
+from ebhxh.db.ids import as_uuid
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.secrets.box import SecretBox
 from ebhxh.signing.tables import SignatureSetup
@@ -30,7 +29,7 @@ async def rotate_secrets(box: SecretBox) -> RotationReport:
     tenant_ids = [row["id"] for row in await Tenant.select(Tenant.id)]
     rotated = 0
     for tenant_id in tenant_ids:
-        rotated += await _rotate_tenant(TenantScope(_uuid(tenant_id)), box)
+        rotated += await _rotate_tenant(TenantScope(as_uuid(tenant_id)), box)
     return RotationReport(tenants=len(tenant_ids), secrets=rotated)
 
 
@@ -39,13 +38,17 @@ async def _rotate_tenant(scope: TenantScope, box: SecretBox) -> int:
         rows = await scope.select(
             SignatureSetup, SignatureSetup.id, SignatureSetup.secrets_ciphertext
         )
+        rotated = 0
         for row in rows:
-            fresh = box.rotate(bytes(row["secrets_ciphertext"]))
-            await scope.update(SignatureSetup, {SignatureSetup.secrets_ciphertext: fresh}).where(
-                SignatureSetup.id == row["id"]
+            old = bytes(row["secrets_ciphertext"])
+            # Only if unchanged since read: a setup saved meanwhile is already under the
+            # first key, and must not be overwritten with the old secret re-encrypted.
+            written = (
+                await scope.update(
+                    SignatureSetup, {SignatureSetup.secrets_ciphertext: box.rotate(old)}
+                )
+                .where(SignatureSetup.id == row["id"], SignatureSetup.secrets_ciphertext == old)
+                .returning(SignatureSetup.id)
             )
-    return len(rows)
-
-
-def _uuid(value: object) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+            rotated += len(written)
+    return rotated
