@@ -387,7 +387,7 @@ async def test_a_unit_vss_does_not_know_fails_its_sync_with_the_reason(
     unit_id = await declared_unit(client, tenant, "UNK000X")  # never registered at VSS
     failed = await sync_to_end(client, tenant, unit_id)
     assert failed["state"] == "failed", failed
-    assert failed["error"].startswith("VSS refused: Không tìm thấy đơn vị"), failed
+    assert failed["error"].startswith("BHXH từ chối / VSS refused: Không tìm thấy đơn vị"), failed
     assert failed["finished_at"] is not None
     async with httpx.AsyncClient(base_url=vss.url, timeout=10) as sandbox:
         bad = await sandbox.get("/units/UNK000X/employees", params={"limit": 0})

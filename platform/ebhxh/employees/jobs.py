@@ -23,6 +23,12 @@ SYNC_TIMEOUT_SECONDS = 3600
 """A sync of a large unit through a slow VSS takes long; its lease, not this, guards it."""
 
 
+VSS_SILENT = "Cổng BHXH không phản hồi; hệ thống sẽ thử lại / VSS did not answer; retrying"
+INTERNAL_ERROR = (
+    "Lỗi hệ thống khi đồng bộ; hệ thống sẽ thử lại / An internal error; the sync is retried"
+)
+
+
 def sync_job_id(sync_id: object, attempts: int) -> str:
     """Arq keeps a job id for an hour; the attempt makes a takeover a new job."""
     return f"employee-sync:{sync_id}:{attempts}"
@@ -40,16 +46,15 @@ async def run_employee_sync(ctx: dict[str, Any], tenant_id: str, sync_id: str) -
         result: str = await runner.run(sync, held)
     except GatewayUnavailable as exc:
         retry_at = ctx["clock"].now() + backoff(held)
-        await runner.postpone(sync, held, retry_at, f"VSS did not answer: {exc}")
-        log.warning("employee_sync_retry", sync_id=sync_id, attempts=held)
+        await runner.postpone(sync, held, retry_at, VSS_SILENT)
+        log.warning("employee_sync_retry", sync_id=sync_id, attempts=held, error=str(exc))
         return "retry"
-    except Exception as exc:
+    except Exception:
         retry_at = ctx["clock"].now() + backoff(held)
-        await runner.postpone(sync, held, retry_at, f"{type(exc).__name__}: {exc}")
+        # The details go to the log, not to the tenant (they may name internals).
         log.exception("employee_sync_error", sync_id=sync_id, attempts=held)
+        await runner.postpone(sync, held, retry_at, INTERNAL_ERROR)
         return "retry"
-    finally:
-        structlog.contextvars.unbind_contextvars("sync_id")
     log.info("employee_sync_ran", sync_id=sync_id, result=result)
     return result
 

@@ -102,7 +102,12 @@ class SyncRunner:
         if row is None:
             return "missing"
         if held > MAX_ATTEMPTS:
-            await self.fail(sync_id, held, f"gave up after {MAX_ATTEMPTS} attempts")
+            await self.fail(
+                sync_id,
+                held,
+                f"Đã dừng sau {MAX_ATTEMPTS} lần thử không thành công / "
+                f"gave up after {MAX_ATTEMPTS} attempts",
+            )
             return "failed"
         unit = (
             await self.scope.select(InsuranceUnit, InsuranceUnit.unit_code)
@@ -111,15 +116,21 @@ class SyncRunner:
         )
         unit_code = unit["unit_code"] if unit else None
         if not unit_code:
-            await self.fail(sync_id, held, "the unit has no unit code")
+            await self.fail(sync_id, held, "Đơn vị chưa có mã đơn vị / the unit has no unit code")
             return "failed"
         try:
             await self._stream(row, unit_code, held, on_page)
         except GatewayRefused as refused:
-            await self.fail(sync_id, held, f"VSS refused: {refused.reason}")
+            await self.fail(sync_id, held, f"BHXH từ chối / VSS refused: {refused.reason}")
             return "failed"
         except OutOfOrder as exc:
-            await self.fail(sync_id, held, str(exc))
+            log.warning("employee_sync_out_of_order", sync_id=str(sync_id), detail=str(exc))
+            await self.fail(
+                sync_id,
+                held,
+                "Danh sách của BHXH không theo thứ tự mã số BHXH / "
+                "VSS did not list employees in social-insurance number order",
+            )
             return "failed"
         except LostClaim:
             log.info("employee_sync_taken_over", sync_id=str(sync_id))
