@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import msgspec
 import pytest
 from cryptography.fernet import Fernet
@@ -218,6 +219,24 @@ def tenant_on(client: AsyncTestClient[Litestar], name: str = "Công ty Thử ngh
         admin_name="Admin",
     )
     return TenantHandle(created)
+
+
+def scrape(
+    client: AsyncTestClient[Litestar],
+    address: str = "10.0.0.7",
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """GET /metrics as a scraper at `address` would (the test client's own peer is not an
+    address, and /metrics answers only addresses in `metrics_networks`).
+    """
+
+    async def get() -> httpx.Response:
+        transport = httpx.ASGITransport(app=client.app, client=(address, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://ebhxh") as scraper:
+            return await scraper.get("/metrics", headers=headers)
+
+    response: httpx.Response = in_app(client, get)
+    return response
 
 
 @pytest.fixture

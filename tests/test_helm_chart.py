@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from ebhxh.settings import Settings
+from tests.conftest import scrape
 
 ROOT = Path(__file__).resolve().parent.parent
 CHART = ROOT / "helm" / "ebhxh"
@@ -295,7 +296,7 @@ async def test_alerts_read_series_and_labels_the_platform_exports(client: Any) -
                 extra = {"le"} if suffix == "_bucket" else set()
                 declared[metric._name + suffix] = set(metric._labelnames) | extra
     await client.get("/health")
-    scraped = await client.get("/metrics")
+    scraped = scrape(client)
     assert scraped.status_code == 200, scraped.text
     for family in text_string_to_metric_families(scraped.text):
         for sample in family.samples:
@@ -336,3 +337,12 @@ def test_the_production_example_allows_every_built_in_plugin() -> None:
     built_in = {name for name in workspace["project"]["dependencies"] if name != "ebhxh"}
     production = yaml.safe_load((CHART / "values-production.yaml").read_text(encoding="utf-8"))
     assert built_in <= set(production["config"]["pluginsAllow"]), built_in
+
+
+@pytest.mark.parametrize("kind", ["NodePort", "LoadBalancer"])
+def test_an_exposed_api_service_keeps_client_addresses(kind: str) -> None:
+    """/metrics trusts cluster addresses; outside clients must not arrive as a node's."""
+    service = one(render({"api": {"service": {"type": kind}}}), "Service", "rel-ebhxh-api")
+    assert service["spec"]["externalTrafficPolicy"] == "Local"
+    internal = one(render(), "Service", "rel-ebhxh-api")
+    assert "externalTrafficPolicy" not in internal["spec"]

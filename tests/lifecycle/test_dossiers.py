@@ -14,7 +14,7 @@ import pytest
 from ebhxh.clock import ShiftedClock
 from ebhxh.settings import Settings
 from ebhxh.vss_sandbox.inbox import MailCatcher, activation_code
-from tests.conftest import UNIT_EMAIL, Pki, TenantHandle, in_app, signed_unit
+from tests.conftest import UNIT_EMAIL, Pki, TenantHandle, in_app, scrape, signed_unit
 from tests.lifecycle.helpers import (
     Client,
     Sandbox,
@@ -310,7 +310,7 @@ async def test_metrics_show_routes_dossiers_queue_jobs_and_vss_calls(
     assert (await client.get(f"/units/{unit_id}/vss-record", headers=tenant.headers)).is_success
     assert (await client.get(f"/nothing/{uuid.uuid4()}")).status_code == 404
 
-    scraped = await client.get("/metrics")  # no token: scrapers do not authenticate
+    scraped = scrape(client)  # no token: scrapers do not authenticate
     assert scraped.status_code == 200, scraped.text
     assert scraped.headers["content-type"].startswith("text/plain")
     samples = _scrape(scraped.text)
@@ -336,7 +336,10 @@ async def test_metrics_show_routes_dossiers_queue_jobs_and_vss_calls(
     assert str(tenant.id) in tenant_ids
 
 
-async def test_metrics_refuse_requests_that_came_through_a_proxy(client: Client) -> None:
-    proxied = await client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
+async def test_metrics_answer_only_the_cluster_and_never_through_a_proxy(client: Client) -> None:
+    assert scrape(client, "10.0.0.7").status_code == 200
+    proxied = scrape(client, "10.0.0.7", headers={"X-Forwarded-For": "203.0.113.9"})
     assert proxied.status_code == 404
     assert proxied.json()["code"] == "not_found"
+    assert scrape(client, "203.0.113.9").status_code == 404  # outside metrics_networks
+    assert (await client.get("/metrics")).status_code == 404  # a peer that is no address
