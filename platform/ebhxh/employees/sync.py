@@ -13,6 +13,7 @@ sync done in its own transaction.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import uuid
 from collections.abc import Callable
@@ -177,6 +178,8 @@ class SyncRunner:
                     return
         finally:
             producer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await producer  # no fetch outlives the sync that asked for it
 
     async def _produce(
         self,

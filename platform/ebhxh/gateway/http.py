@@ -7,6 +7,7 @@ carry an `Idempotency-Key`, so a retry after a lost response never makes a secon
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from typing import Any, TypeVar
 
@@ -80,7 +81,8 @@ class HttpVssGateway:
             operation,
             success="ok",
             failure="unavailable",
-            known=((GatewayRefused, "refused"),),
+            # A call cut short by its caller (a shutdown) is not VSS failing.
+            known=((GatewayRefused, "refused"), (asyncio.CancelledError, "cancelled")),
         ):
             return await self._attempt(method, path, retry=retry, raw=raw, **kwargs)
 
