@@ -381,6 +381,28 @@ async def test_the_cli_syncs_with_a_progress_bar(
     assert "created 2000, updated 0, unchanged 0, no longer at VSS 0" in text
 
 
+async def test_the_cli_follows_a_sync_the_api_already_started(
+    client: Client, tenant: TenantHandle, vss: Vss, settings: Settings
+) -> None:
+    vss.seed(UNIT_CODE, 2000)
+    # The API's sync waits on VSS for longer than the command takes to start.
+    vss.call("POST", "/test/faults", json={"latency_ms": 4000})
+    unit_id = await declared_unit(client, tenant, UNIT_CODE)
+    started = await client.post(f"/units/{unit_id}/employee-syncs", headers=tenant.headers)
+    assert started.status_code == 202, started.text
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EBHXH_")} | {
+        "EBHXH_DATABASE_URL": str(settings.database_url),
+        "EBHXH_VSS_URL": vss.url,
+    }
+    args = [sys.executable, "-m", "ebhxh.cli", "employees", "sync"]
+    args += ["--tenant", tenant.created.slug, UNIT_CODE]
+    code, text = await asyncio.to_thread(_in_terminal, args, env)
+    assert code == 0, text
+    assert "a sync is running: following it" in text
+    assert f"Sync {started.json()['id']} done" in text  # the same sync, not a second one
+    vss.call("POST", "/test/faults", json={})
+
+
 async def test_a_unit_vss_does_not_know_fails_its_sync_with_the_reason(
     client: Client, tenant: TenantHandle, vss: Vss
 ) -> None:

@@ -17,11 +17,12 @@ import click
 from ebhxh.cli.common import load_settings, run
 from ebhxh.db.engine import close_engine, open_engine
 from ebhxh.db.tenant_scope import TenantScope
+from ebhxh.employees.jobs import VSS_SILENT
 from ebhxh.employees.schemas import EmployeeSyncOut
 from ebhxh.employees.service import EmployeeService
 from ebhxh.employees.sync import Progress
 from ebhxh.employees.tables import SyncState
-from ebhxh.errors import ProblemError
+from ebhxh.errors import ErrorCode, ProblemError
 from ebhxh.errors.messages import render
 from ebhxh.gateway.contract import GatewayUnavailable
 from ebhxh.runtime import Runtime
@@ -102,26 +103,36 @@ async def _sync(settings: Settings, tenant_ref: str, unit: str) -> EmployeeSyncO
     try:
         scope = TenantScope(await _tenant_id(tenant_ref))
         service = EmployeeService(scope)
-        started = await service.start(await service.resolve_unit(unit), "cli")
+        sync_id = await _start_or_join(service, await service.resolve_unit(unit))
         bar = _Bar(f"Đồng bộ lao động / syncing employees {unit.upper()}")
         try:
             runner = runtime.employee_syncs(scope)
-            held = await runner.claim(started.id)
+            held = await runner.claim(sync_id)
             if held is not None:
                 try:
-                    await runner.run(started.id, held, bar.update)
+                    await runner.run(sync_id, held, bar.update)
                 except GatewayUnavailable as exc:
-                    later = runtime.clock.now()
-                    await runner.postpone(started.id, held, later, f"VSS did not answer: {exc}")
+                    await runner.postpone(sync_id, held, runtime.clock.now(), VSS_SILENT)
                     raise click.ClickException(
                         "VSS did not answer; a worker resumes the sync from its last page."
                     ) from exc
-            return await _follow(service, started.id, bar)
+            return await _follow(service, sync_id, bar)
         finally:
             bar.finish()
     finally:
         await runtime.aclose()
         await close_engine(runtime.engine)
+
+
+async def _start_or_join(service: EmployeeService, unit_id: uuid.UUID) -> uuid.UUID:
+    """A new sync of the unit, or the one already running (started by the API or a worker)."""
+    try:
+        return (await service.start(unit_id, "cli")).id
+    except ProblemError as problem:
+        if problem.code is not ErrorCode.EMPLOYEE_SYNC_RUNNING:
+            raise
+        click.echo("Một lượt đồng bộ đang chạy: theo dõi lượt đó / a sync is running: following it")
+        return uuid.UUID(str(problem.params["sync_id"]))
 
 
 async def _follow(service: EmployeeService, sync_id: uuid.UUID, bar: _Bar) -> EmployeeSyncOut:
