@@ -217,6 +217,14 @@ async def test_a_service_down_while_polling_is_retried_then_fails_clearly(
     unit_id = await unit_signing_with(client, tenant, csc.setup())
     dossier = await _signing(client, tenant, unit_id)
     csc.faults(down=True)
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:  # meanwhile the dossier says the service is being retried
+        polled = (await client.get(f"/dossiers/{dossier['id']}", headers=tenant.headers)).json()
+        if "không phản hồi" in (polled["waiting_for"] or ""):
+            break
+        assert asyncio.get_running_loop().time() < deadline, polled
+        await asyncio.sleep(0.1)
+    assert polled["state"] == "signing"
     await _back_to_draft(client, tenant, dossier, "csc_service_unavailable")
 
 

@@ -270,6 +270,12 @@ class DossierService:
         code = request["failure_code"] or ErrorCode.SIGNING_REQUEST_EXPIRED.value
         return await self._back_to_draft(dossier_id, actor, code, only_from=S.SIGNING)
 
+    async def waiting_on_signature(self, request_id: uuid.UUID, waiting_for: str) -> None:
+        """The dossier signing with `request_id` shows what its signature now waits for."""
+        await self.scope.update(Dossier, {Dossier.waiting_for: waiting_for[:255]}).where(
+            Dossier.signing_request == request_id, Dossier.state == S.SIGNING.value
+        )
+
     async def _back_to_draft(
         self,
         dossier_id: uuid.UUID,

@@ -362,6 +362,12 @@ class SigningService:
             SigningRequest, {SigningRequest.signer_state: self._seal(state)}
         ).where(SigningRequest.id == request_id, SigningRequest.state == SigningState.PENDING)
 
+    async def set_waiting_for(self, request_id: uuid.UUID, waiting_for: str) -> None:
+        """Say what a pending request now waits for."""
+        await self.scope.update(
+            SigningRequest, {SigningRequest.waiting_for: waiting_for[:255]}
+        ).where(SigningRequest.id == request_id, SigningRequest.state == SigningState.PENDING)
+
     def _seal(self, state: Mapping[str, Any]) -> bytes | None:
         return self.env.secrets.encrypt(json.dumps(dict(state)).encode()) if state else None
 

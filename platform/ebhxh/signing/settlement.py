@@ -120,6 +120,14 @@ class Settlements:
             )
         return found
 
+    async def tell(self, tenant_id: uuid.UUID, request_id: uuid.UUID, waiting_for: str) -> None:
+        """Change what the pending request, and the dossier waiting on it, say they wait
+        for (a service being retried, a device gone offline).
+        """
+        signing = self._signing(tenant_id)
+        await signing.set_waiting_for(request_id, waiting_for)
+        await self.dossiers(signing.scope, None).waiting_on_signature(request_id, waiting_for)
+
     async def save_state(
         self, tenant_id: uuid.UUID, request_id: uuid.UUID, state: Mapping[str, Any]
     ) -> None:

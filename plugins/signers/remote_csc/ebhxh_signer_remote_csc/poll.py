@@ -21,15 +21,27 @@ import structlog
 
 from ebhxh.errors import ErrorCode
 from ebhxh.signing.contract import PendingSignature, SignerFailure
+from ebhxh.worker.keys import plugin_key
 from ebhxh_signer_remote_csc.client import CscRefused, CscUnavailable
-from ebhxh_signer_remote_csc.signer import NAME, client_for, refusal_code
+from ebhxh_signer_remote_csc.signer import NAME, WAITING, client_for, refusal_code
 
 log = structlog.get_logger(__name__)
 
 MAX_ERRORS = 4
 MAX_POLL_INTERVAL = 15
+LOCK_SECONDS = 120
+"""Longest a poll may hold the lock (a worker killed mid-poll frees it after this)."""
 SAD_MARGIN = dt.timedelta(seconds=2)
 """Do not start a signHash with a SAD this close to its expiry."""
+
+
+def retrying(at: str) -> str:
+    """What the dossier says while the service is being retried."""
+    when = dt.datetime.fromisoformat(at)
+    return (
+        f"dịch vụ ký số từ xa không phản hồi; thử lại lúc {when:%H:%M:%S} UTC / "
+        "the remote signing service does not answer; retrying"
+    )
 
 
 def _later(now: dt.datetime, attempts: int, cap: int) -> str:
@@ -37,13 +49,33 @@ def _later(now: dt.datetime, attempts: int, cap: int) -> str:
 
 
 async def csc_poll(ctx: dict[str, Any]) -> int:
-    """Poll every due pending request of the "remote_csc" signer type; how many settled."""
+    """Poll every due pending request of the "remote_csc" signer type; how many settled.
+
+    One poll at a time across workers (a Redis lock): two polls of one request would both
+    spend its SAD, and the loser's "numSignatures exceeded" could fail a signed request.
+    """
+    lock = plugin_key(NAME, "poll")
+    if not await ctx["redis"].set(lock, ctx.get("worker_id", "worker"), nx=True, ex=LOCK_SECONDS):
+        return 0
+    try:
+        return await _poll_all(ctx)
+    finally:
+        await ctx["redis"].delete(lock)
+
+
+async def _poll_all(ctx: dict[str, Any]) -> int:
     runtime = ctx["runtime"]
     settled = 0
     for pending in await runtime.signatures.pending(NAME):
         outcome = await poll_one(pending, ctx["clock"].now())
         if isinstance(outcome, dict):
             await runtime.signatures.save_state(pending.tenant_id, pending.request_id, outcome)
+            if outcome.get("errors"):
+                await runtime.signatures.tell(
+                    pending.tenant_id, pending.request_id, retrying(outcome["next_poll_at"])
+                )
+            elif pending.state.get("errors"):  # the service is back
+                await runtime.signatures.tell(pending.tenant_id, pending.request_id, WAITING)
             continue
         if outcome is None:
             continue
