@@ -236,6 +236,7 @@ async def test_ebhxh_worker_jobs_run_in_the_worker_with_the_runtime(
     assert moved["state"] in {"submitting", "awaiting_activation"}, moved
 
 
+@pytest.mark.sqlite
 async def test_a_pending_request_past_its_expiry_is_expired_by_the_worker(
     client: Client,
     tenant: TenantHandle,
@@ -245,6 +246,10 @@ async def test_a_pending_request_past_its_expiry_is_expired_by_the_worker(
     _, signer = key_and_signer
     dossier = await _signing_dossier(client, tenant, signer)
     clock.advance(dt.timedelta(minutes=16))
+    read = await client.get(  # a read marks it expired at once; the cron continues the dossier
+        f"/signing-requests/{dossier['signing_request_id']}", headers=tenant.headers
+    )
+    assert read.json()["state"] == "expired"
     back = await _until_not_signing(client, tenant, dossier["id"])
     assert back["state"] == "draft"
     assert back["history"][-1]["reason"] == "ký số thất bại: signing_request_expired"

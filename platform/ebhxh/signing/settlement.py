@@ -26,7 +26,7 @@ from ebhxh.plugins.catalogue import PluginCatalogue
 from ebhxh.signing import pades
 from ebhxh.signing.contract import PendingSignature
 from ebhxh.signing.environment import SigningEnvironment
-from ebhxh.signing.pending import overdue_requests, pending_requests
+from ebhxh.signing.pending import overdue_requests, pending_requests, stranded_requests
 from ebhxh.signing.schemas import SigningRequestOut
 from ebhxh.signing.service import SigningService, _json_dict
 from ebhxh.signing.tables import SignatureSetup, SigningRequest
@@ -135,7 +135,9 @@ class Settlements:
         await self._signing(tenant_id).save_signer_state(request_id, state)
 
     async def expire_overdue(self, enqueue: Enqueue | None = None) -> int:
-        """Settle every pending request past its expiry as expired (a worker cron)."""
+        """Settle every pending request past its expiry as expired, and continue every
+        dossier left waiting on a request settled without it (a worker cron).
+        """
         rows = await overdue_requests(self.env.clock.now())
         for row in rows:
             await self.settle(
@@ -144,7 +146,11 @@ class Settlements:
                 failure=ErrorCode.SIGNING_REQUEST_EXPIRED,
                 enqueue=enqueue,
             )
-        return len(rows)
+        stranded = await stranded_requests()
+        for row in stranded:
+            scope = TenantScope(_uuid(row["tenant"]))
+            await self.dossiers(scope, enqueue).signing_settled(_uuid(row["id"]))
+        return len(rows) + len(stranded)
 
 
 def _uuid(value: object) -> uuid.UUID:
