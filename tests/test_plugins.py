@@ -26,9 +26,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_built_in_plugins_load_through_the_entry_point_group() -> None:
     plugins = load_plugins()
     by_distribution = {p.distribution: p for p in plugins.loaded}
-    assert {"ebhxh-province-hanoi", "ebhxh-province-paper", "ebhxh-signer-hsm"} <= set(
-        by_distribution
-    )
+    assert {
+        "ebhxh-province-hanoi",
+        "ebhxh-province-paper",
+        "ebhxh-signer-hsm",
+        "ebhxh-signer-remote-csc",
+    } <= set(by_distribution)
     assert by_distribution["ebhxh-province-hanoi"].version == "0.1.0"
     assert by_distribution["ebhxh-province-hanoi"].module == "ebhxh_province_hanoi.plugin"
 
@@ -149,7 +152,7 @@ HOOKS = [
 
 
 def test_hookspecs_are_found_for_the_meta_tests() -> None:
-    assert len(HOOKS) == 5
+    assert len(HOOKS) == 7
 
 
 @pytest.mark.parametrize("hook", HOOKS)

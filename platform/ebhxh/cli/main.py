@@ -6,6 +6,7 @@ import click
 
 from ebhxh import __version__
 from ebhxh.cli.common import load_settings
+from ebhxh.cli.csc_sandbox import csc_sandbox
 from ebhxh.cli.demo import demo
 from ebhxh.cli.employees import employees
 from ebhxh.cli.migrate import migrate
@@ -36,6 +37,7 @@ for command in (
     tenants,
     settings,
     sandbox,
+    csc_sandbox,
     demo,
     employees,
 ):

@@ -80,6 +80,35 @@ class LocalCA:
         )
         self.revoked: list[int] = []
 
+    @classmethod
+    def kept_in(cls, folder: Path, common_name: str) -> LocalCA:
+        """The CA saved in `folder` (`ca.pem`, `ca-key.pem`), made and saved there first
+        when there is none: a sandbox keeps its CA across restarts, so trust stays put.
+        """
+        key_path, cert_path = folder / "ca-key.pem", folder / "ca.pem"
+        if not key_path.exists():
+            made = cls(common_name)
+            folder.mkdir(parents=True, exist_ok=True)
+            key_path.write_bytes(
+                made.key.private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                )
+            )
+            key_path.chmod(0o600)
+            cert_path.write_bytes(made.pem)
+            return made
+        loaded = cls.__new__(cls)
+        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise ValueError(f"{key_path} is not an RSA key")
+        loaded.key = key
+        loaded.certificate = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        loaded.name = loaded.certificate.subject
+        loaded.revoked = []
+        return loaded
+
     @property
     def pem(self) -> bytes:
         return self.certificate.public_bytes(serialization.Encoding.PEM)

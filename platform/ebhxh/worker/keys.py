@@ -16,3 +16,8 @@ WORKER_HEARTBEAT_PATTERN = f"{PREFIX}worker:*:heartbeat"
 def queue_key(queue_name: str) -> str:
     """The arq queue: a sorted set named exactly as the queue (job ids scored by run time)."""
     return queue_name
+
+
+def plugin_key(plugin: str, name: str) -> str:
+    """A key a plugin owns (a lock, a cursor): namespaced by the plugin's name."""
+    return f"{PREFIX}plugin:{plugin}:{name}"
