@@ -7,7 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import types
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -23,44 +24,18 @@ from ebhxh.errors import ProblemError
 from ebhxh.plugins import hookimpl
 from ebhxh.plugins.manager import load_plugins
 from ebhxh.settings import Settings
-from ebhxh.signing.certificates import summarise
-from ebhxh.signing.contract import SignatureOutcome, SignaturePending, SignatureRequest
 from ebhxh.signing.service import SigningService
 from ebhxh.signing.tables import SigningRequest
 from ebhxh.tenancy.tables import Role
-from tests.conftest import HANOI_TREE, HQ_DECLARATION, Pki, TenantHandle, in_app
+from tests.conftest import Pki, TenantHandle, in_app
+from tests.deferred_signer import Deferred, deferred_setup, deferred_signer, unit_signing_with
 
 Client = AsyncTestClient[Litestar]
 
 
-class Deferred:
-    """A signer whose person signs later: it records what it was asked to sign."""
-
-    name = "deferred"
-    label = "Ký sau"
-    secret_names: tuple[str, ...] = ()
-
-    def __init__(self, certificate: bytes) -> None:
-        self.certificate = certificate
-        self.asked: list[SignatureRequest] = []
-
-    async def list_certificates(
-        self, settings: Mapping[str, str], secrets: Mapping[str, str]
-    ) -> Sequence[bytes]:
-        return [self.certificate]
-
-    async def request_signature(self, request: SignatureRequest) -> SignatureOutcome:
-        self.asked.append(request)
-        return SignaturePending(waiting_for="chờ phê duyệt trên ứng dụng ký số")
-
-
 @pytest.fixture
-def key_and_signer(test_pki: Pki) -> tuple[object, Deferred]:
-    key = pki.new_key()
-    certificate = test_pki.ca.issue(
-        key.public_key(), pki.name("CÔNG TY CỔ PHẦN SÔNG HỒNG", f"MST:{test_pki.TAX_CODE}")
-    )
-    return key, Deferred(certificate)
+def key_and_signer(test_pki: Pki) -> tuple[Any, Deferred]:
+    return deferred_signer(test_pki)
 
 
 @pytest.fixture
@@ -80,19 +55,7 @@ async def client(
 
 
 async def _pending(client: Client, tenant: TenantHandle, signer: Deferred) -> tuple[str, str]:
-    await client.put("/organisation", json=HANOI_TREE, headers=tenant.headers)
-    unit_id = (await client.post("/units", json=HQ_DECLARATION, headers=tenant.headers)).json()[
-        "id"
-    ]
-    setup = await client.put(
-        f"/units/{unit_id}/signature",
-        json={
-            "signer_type": "deferred",
-            "certificate_sha256": summarise(signer.certificate).sha256,
-        },
-        headers=tenant.headers,
-    )
-    assert setup.status_code == 200, setup.text
+    unit_id = await unit_signing_with(client, tenant, deferred_setup(signer))
     started = await client.post(
         f"/units/{unit_id}/signing-requests", json={"form": "01-dk-gd"}, headers=tenant.headers
     )

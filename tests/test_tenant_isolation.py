@@ -30,6 +30,7 @@ ALLOWED_UNSCOPED = {
     "dossiers/outbox.py",  # the system side: finds due work across tenants, then scopes it
     "metrics/dossier_counts.py",  # the operator's metric: counts per tenant id and state
     "employees/recovery.py",  # likewise: finds stalled employee syncs across tenants
+    "signing/pending.py",  # likewise: finds pending signing requests for signer plugins
 }
 QUERY_METHODS = {"select", "objects", "update", "delete", "insert", "count", "exists", "raw"}
 

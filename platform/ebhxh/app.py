@@ -95,7 +95,7 @@ def create_app(
     # the single-user embedded default, never beside a production database.
     default_mount = settings.vss_url is None and settings.embedded
     mount = default_mount if mount_sandbox is None else mount_sandbox
-    handlers: list[Any] = [*ROUTES, swagger_assets()]
+    handlers: list[Any] = [*ROUTES, *runtime.catalogue.route_handlers(), swagger_assets()]
     if mount:
         sandbox = create_sandbox_app(sandbox_settings(settings), runtime.clock)
 

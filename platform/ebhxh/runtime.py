@@ -25,6 +25,7 @@ from ebhxh.plugins.manager import Plugins, load_plugins
 from ebhxh.secrets.box import SecretBox
 from ebhxh.settings import Settings
 from ebhxh.signing.environment import SigningEnvironment
+from ebhxh.signing.settlement import Settlements
 from ebhxh.signing.trust import TrustStore
 
 Enqueue = Callable[[Any], Awaitable[None]]
@@ -54,6 +55,8 @@ class Runtime:
             clock=self.clock,
         )
         self.gateway: VssGateway = gateway or HttpVssGateway(settings.gateway_url)
+        self.signatures = Settlements(self.catalogue, self.signing, self.dossiers)
+        """Where signer plugins settle their pending requests (`settle`, `pending`)."""
 
     async def aclose(self) -> None:
         """Release what the runtime holds open (the gateway's connections)."""

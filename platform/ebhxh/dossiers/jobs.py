@@ -1,4 +1,5 @@
-"""arq jobs of dossiers: run an outbox row, reconcile the outbox, expire activation codes.
+"""arq jobs of dossiers: run an outbox row, reconcile the outbox, expire activation codes
+and signing requests left pending.
 
 The worker's context carries `dossier_services` (a factory of `DossierService` for a
 tenant scope), `clock` and the arq `redis`; see `ebhxh.worker.settings`.
@@ -49,6 +50,14 @@ async def expire_codes(ctx: dict[str, Any]) -> int:
     """Mark dossiers whose activation code expired; queue reminders for those expiring."""
     now = ctx["clock"].now()
     return await expire_activations(now) + await remind_expiring(now)
+
+
+async def expire_signatures(ctx: dict[str, Any]) -> int:
+    """Settle signing requests left pending past their expiry; their dossiers go back to
+    draft with the reason.
+    """
+    settled: int = await ctx["runtime"].signatures.expire_overdue(ctx["enqueue"])
+    return settled
 
 
 def enqueuer(redis: Any) -> Any:

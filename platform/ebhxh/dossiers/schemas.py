@@ -72,6 +72,8 @@ class DossierOut(msgspec.Struct, kw_only=True):
     activation: ActivationHelp | None
     provider_switch_id: uuid.UUID | None = None
     """The switch away from another provider that this registration waits on (or waited)."""
+    signing_request_id: uuid.UUID | None = None
+    """The signing request of its latest signing (GET /signing-requests/{id})."""
     history: list[EventOut]
 
 

@@ -233,30 +233,75 @@ class DossierService:
                 reason=(stopping["stop_reason"] or "") if stopping else "",
             )
         except ProblemError as refused:
-            await transition(
-                self.scope,
-                dossier_id,
-                S.DRAFT,
-                actor=actor,
-                now=self.clock.now(),
-                reason=f"ký số thất bại: {refused.code.value}",
-            )
+            await self._back_to_draft(dossier_id, actor, refused.code.value)
             raise
         if signed.state is not SigningState.SIGNED:
             await self.scope.update(
                 Dossier,
                 {Dossier.signing_request: signed.id, Dossier.waiting_for: signed.waiting_for},
             ).where(Dossier.id == dossier_id)
+            await self.signing_settled(signed.id)  # a signer may have settled already
             return
+        await self._queue_signed(dossier_id, signed.id, actor)
+
+    async def signing_settled(self, request_id: uuid.UUID, actor: str = "signer") -> bool:
+        """Continue the dossier that waits on signing request `request_id`, once it is
+        settled: signed -> submitting with its outbox row, or (failed, expired) back to
+        draft with the reason. False when no dossier waits on it or it is still pending;
+        idempotent (a second call finds the dossier moved on).
+        """
+        dossier = (
+            await self.scope.select(Dossier, Dossier.id)
+            .where(Dossier.signing_request == request_id, Dossier.state == S.SIGNING.value)
+            .first()
+        )
+        request = (
+            await self.scope.select(
+                SigningRequest, SigningRequest.state, SigningRequest.failure_code
+            )
+            .where(SigningRequest.id == request_id)
+            .first()
+        )
+        if dossier is None or request is None or request["state"] == SigningState.PENDING:
+            return False
+        dossier_id = uuid.UUID(str(dossier["id"]))
+        if request["state"] == SigningState.SIGNED:
+            return await self._queue_signed(dossier_id, request_id, actor)
+        code = request["failure_code"] or ErrorCode.SIGNING_REQUEST_EXPIRED.value
+        return await self._back_to_draft(dossier_id, actor, code, only_from=S.SIGNING)
+
+    async def _back_to_draft(
+        self,
+        dossier_id: uuid.UUID,
+        actor: str,
+        code: str,
+        only_from: DossierState | None = None,
+    ) -> bool:
+        """A failed signing leaves a draft that the next attempt signs."""
+        return await transition(
+            self.scope,
+            dossier_id,
+            S.DRAFT,
+            actor=actor,
+            now=self.clock.now(),
+            reason=f"ký số thất bại: {code}",
+            values={"waiting_for": None},
+            only_from=only_from,
+        )
+
+    async def _queue_signed(self, dossier_id: uuid.UUID, request_id: uuid.UUID, actor: str) -> bool:
         async with self.scope.transaction():  # signed and queued together, or neither
-            await transition(
+            moved = await transition(
                 self.scope,
                 dossier_id,
                 S.SIGNED,
                 actor=actor,
                 now=self.clock.now(),
-                values={"signing_request": signed.id},
+                values={"signing_request": request_id},
+                only_from=S.SIGNING,
             )
+            if not moved:  # settled twice: the first call queued it
+                return False
             await transition(
                 self.scope,
                 dossier_id,
@@ -267,6 +312,7 @@ class DossierService:
                 outbox=[(SUBMIT, self.clock.now())],
             )
         await self.enqueue_open_work(dossier_id)
+        return True
 
     async def enqueue_open_work(self, dossier_id: uuid.UUID) -> None:
         from ebhxh.dossiers.tables import OutboxJob
@@ -704,6 +750,9 @@ def _out(
         issued_unit_code=row["issued_unit_code"],
         activation=activation,
         provider_switch_id=switch_id,
+        signing_request_id=(
+            uuid.UUID(str(row["signing_request"])) if row["signing_request"] else None
+        ),
         history=[
             EventOut(
                 at=e["at"],

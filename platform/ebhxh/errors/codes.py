@@ -89,6 +89,16 @@ class ErrorCode(StrEnum):
     EMPLOYEE_SYNC_NOT_FOUND = "employee_sync_not_found"
     EMPLOYEE_NOT_FOUND = "employee_not_found"
     EMPLOYEE_CURSOR_INVALID = "employee_cursor_invalid"
+    # deferred and remote signing (the settlement seam, the CSC signer type)
+    SIGNING_REQUEST_EXPIRED = "signing_request_expired"
+    CSC_SERVICE_UNAVAILABLE = "csc_service_unavailable"
+    CSC_AUTH_FAILED = "csc_auth_failed"
+    CSC_CREDENTIAL_MISSING = "csc_credential_missing"
+    CSC_APPROVAL_REFUSED = "csc_approval_refused"
+    CSC_APPROVAL_EXPIRED = "csc_approval_expired"
+    CSC_SAD_EXPIRED = "csc_sad_expired"
+    CSC_HASH_MISMATCH = "csc_hash_mismatch"
+    CSC_SIGNATURES_EXHAUSTED = "csc_signatures_exhausted"
     # auth and the rest of HTTP
     NOT_AUTHENTICATED = "not_authenticated"
     FORBIDDEN = "forbidden"

@@ -314,6 +314,44 @@ MESSAGES: Mapping[ErrorCode, Message] = {
         "Con trỏ trang `cursor` không hợp lệ; hãy dùng giá trị `next_cursor` của trang trước.",
         "The `cursor` is not valid; pass the `next_cursor` of the previous page.",
     ),
+    # deferred and remote signing (the settlement seam, the CSC signer type)
+    ErrorCode.SIGNING_REQUEST_EXPIRED: Message(
+        "Yêu cầu ký đã hết hạn mà chưa nhận được chữ ký; hãy ký lại hồ sơ.",
+        "The signing request expired before the signature arrived; sign the dossier again.",
+    ),
+    ErrorCode.CSC_SERVICE_UNAVAILABLE: Message(
+        "Dịch vụ ký số từ xa không phản hồi hoặc báo lỗi sau nhiều lần thử: {reason}.",
+        "The remote signing service did not answer or kept failing after retries: {reason}.",
+    ),
+    ErrorCode.CSC_AUTH_FAILED: Message(
+        "Dịch vụ ký số từ xa từ chối thông tin đăng nhập (client id, mật khẩu): {reason}.",
+        "The remote signing service refused the credentials (client id, secret): {reason}.",
+    ),
+    ErrorCode.CSC_CREDENTIAL_MISSING: Message(
+        "Dịch vụ ký số từ xa không còn chứng thư số đã đăng ký cho người ký này.",
+        "The remote signing service no longer offers the registered certificate for this signer.",
+    ),
+    ErrorCode.CSC_APPROVAL_REFUSED: Message(
+        "Người ký đã từ chối yêu cầu ký trên ứng dụng ký số.",
+        "The signer refused the signing request in the e-signature app.",
+    ),
+    ErrorCode.CSC_APPROVAL_EXPIRED: Message(
+        "Yêu cầu ký không được phê duyệt trên ứng dụng ký số trước khi hết hạn.",
+        "The signing request was not approved in the e-signature app before it expired.",
+    ),
+    ErrorCode.CSC_SAD_EXPIRED: Message(
+        "Phê duyệt ký số (SAD) đã hết hạn trước khi ký; hãy ký lại và phê duyệt lại.",
+        "The signing approval (SAD) expired before the signature was made; sign and approve again.",
+    ),
+    ErrorCode.CSC_HASH_MISMATCH: Message(
+        "Dịch vụ ký số từ xa báo phê duyệt không khớp với tài liệu cần ký; không có gì được ký.",
+        "The remote signing service says the approval does not match the document; nothing "
+        "was signed.",
+    ),
+    ErrorCode.CSC_SIGNATURES_EXHAUSTED: Message(
+        "Chứng thư số trên dịch vụ ký từ xa không cho phép thêm chữ ký với phê duyệt này.",
+        "The remote credential allows no more signatures under this approval.",
+    ),
     ErrorCode.NOT_AUTHENTICATED: Message(
         "Cần đăng nhập hoặc token API hợp lệ.",
         "Sign in or send a valid API token.",

@@ -7,6 +7,7 @@ province claimed twice, two signer types with one name) names both distributions
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import structlog
 
@@ -61,6 +62,19 @@ class PluginCatalogue:
             province=province, route=route, particulars=dict(particulars)
         )
         return [check for checks in results for check in checks or ()]
+
+    def route_handlers(self) -> list[Any]:
+        """Every plugin's route handlers and controllers (hook `ebhxh_route_handlers`)."""
+        return [handler for _, handler in self.plugins.collect_per_plugin("ebhxh_route_handlers")]
+
+    def worker_jobs(self) -> tuple[list[Any], list[Any]]:
+        """Every plugin's (job functions, crons) for the worker (hook `ebhxh_worker_jobs`)."""
+        functions: list[Any] = []
+        crons: list[Any] = []
+        for _, jobs in self.plugins.collect_per_plugin("ebhxh_worker_jobs"):
+            functions.extend(jobs.functions)
+            crons.extend(jobs.cron_jobs)
+        return functions, crons
 
     def signer_type(self, name: str) -> SignerType | None:
         entry = self._signer_types.get(name)

@@ -1,10 +1,11 @@
 """Every hook a plugin can implement: the contract between the platform and its plugins.
 
-Three families (province rules, signer types, competing providers) and the lifecycle
-events. Each spec says what it receives, what it returns, and how results combine:
-*collect-all* hooks return a list with one result per implementing plugin (the platform
-flattens it); *notification* hooks return nothing. A test fails when a hook here has no
-docstring, no test, or no section in `docs/plugins.md`.
+Three families (province rules, signer types, competing providers), the lifecycle
+events, and the server-side code a plugin runs (route handlers, worker jobs). Each spec
+says what it receives, what it returns, and how results combine: *collect-all* hooks
+return a list with one result per implementing plugin (the platform flattens it);
+*notification* hooks return nothing. A test fails when a hook here has no docstring, no
+test, or no section in `docs/plugins.md`.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import pluggy
+from litestar.types import ControllerRouterHandler
 
 from ebhxh.events.model import LifecycleEvent
 from ebhxh.plugins import PROJECT_NAME
 from ebhxh.provinces.model import Province, ProvinceRule, Route, UnitCheck
 from ebhxh.signing.contract import SignerType
 from ebhxh.switching.contract import CompetingProvider
+from ebhxh.worker.contract import WorkerJobs
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 
@@ -77,3 +80,28 @@ def ebhxh_lifecycle_event(event: LifecycleEvent) -> None:
     Called after the change is committed; an exception in a plugin is logged and neither
     undoes nor blocks the change.
     """
+
+
+@hookspec
+def ebhxh_route_handlers() -> Sequence[ControllerRouterHandler]:
+    """Add HTTP endpoints to the platform's API (a signer's callback, a bridge's long-poll).
+
+    Receives nothing. Returns Litestar controllers or route handlers (collect-all). Called
+    once when the app is built. They sit behind the platform's bearer-token middleware (the
+    `Principal` is in `request.user`; opt out with `opt={"exclude_from_auth": True}` and
+    authenticate yourself); `request.app.state.runtime` is the `Runtime`. Prefix paths with
+    the plugin's name and give every operation an explicit `operation_id`.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def ebhxh_worker_jobs() -> Sequence[WorkerJobs]:
+    """Add job functions and crons to the arq worker (a signer polling its service).
+
+    Receives nothing. Returns `WorkerJobs` (collect-all). Called once when a worker is built.
+    Jobs receive arq's `ctx` with `runtime`, `tenant_scope`, `enqueue`, `clock` and `redis`
+    (see `ebhxh.worker.contract`); like every job they may run twice, so make them
+    idempotent.
+    """
+    raise NotImplementedError

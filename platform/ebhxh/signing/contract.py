@@ -2,16 +2,21 @@
 
 The platform owns the documents (pyHanko): a signer type only ever receives the bytes to be
 signed and answers with a signature value, now or later (a USB token on someone's PC, a
-phone approval at a remote-signing service). Plugins return `SignerType` objects from the
-hook `ebhxh_signer_types`. Settings are the unit's non-secret signer settings (module path,
-token label, ...); secrets (a PIN) are decrypted by the platform just for the call and must
-never be logged or stored by the plugin.
+phone approval at a remote-signing service). A signer that answers `SignaturePending`
+settles the request later through `runtime.signatures` (`ebhxh.signing.settlement`), from
+its own worker job or route handler (hooks `ebhxh_worker_jobs`, `ebhxh_route_handlers`).
+Plugins return `SignerType` objects from the hook `ebhxh_signer_types`. Settings are the
+unit's non-secret signer settings (module path, token label, ...); secrets (a PIN) are
+decrypted by the platform just for the call and must never be logged or stored by the
+plugin.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from collections.abc import Mapping, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import msgspec
 
@@ -40,9 +45,34 @@ class SignatureValue(msgspec.Struct, frozen=True):
 
 
 class SignaturePending(msgspec.Struct, frozen=True):
-    """The value will arrive later; `waiting_for` tells the tenant what it waits on."""
+    """The value will arrive later; `waiting_for` tells the tenant what it waits on.
+
+    `state` is what the signer type must remember about the request until it settles (a
+    transaction id at the service, a device): the platform keeps it encrypted at rest with
+    the request and hands it back in `PendingSignature.state`.
+    """
 
     waiting_for: str
+    state: Mapping[str, Any] = msgspec.field(default_factory=dict)
+
+
+class PendingSignature(msgspec.Struct, frozen=True, kw_only=True):
+    """A request still waiting for its value, as the platform hands it back to the signer
+    type that answered `SignaturePending` (from `Runtime.pending_signatures`).
+
+    The signer settles it with `Runtime.settle_signature` (a value, or an `ErrorCode`);
+    settings and secrets are the unit's, decrypted for the call: never log or store them.
+    """
+
+    request_id: uuid.UUID
+    tenant_id: uuid.UUID
+    unit_id: uuid.UUID
+    certificate_der: bytes
+    to_be_signed: bytes
+    expires_at: dt.datetime
+    settings: Mapping[str, str] = msgspec.field(default_factory=dict)
+    secrets: Mapping[str, str] = msgspec.field(default_factory=dict)
+    state: Mapping[str, Any] = msgspec.field(default_factory=dict)
 
 
 SignatureOutcome = SignatureValue | SignaturePending

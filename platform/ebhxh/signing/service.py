@@ -287,8 +287,12 @@ class SigningService:
             ) from exc
         if isinstance(outcome, SignaturePending):
             await self.scope.update(
-                SigningRequest, {SigningRequest.waiting_for: outcome.waiting_for}
-            ).where(SigningRequest.id == request.id)
+                SigningRequest,
+                {
+                    SigningRequest.waiting_for: outcome.waiting_for,
+                    SigningRequest.signer_state: self._seal(outcome.state),
+                },
+            ).where(SigningRequest.id == request.id, SigningRequest.state == SigningState.PENDING)
             return await self.request(request.id)
         return await self.complete(request.id, outcome.value)
 
@@ -301,7 +305,9 @@ class SigningService:
                 ErrorCode.SIGNING_REQUEST_STATE, status=409, params={"state": state.value}
             )
         if self.env.clock.now() > row["expires_at"]:
-            await self._set_state(request_id, SigningState.EXPIRED, None)
+            await self._set_state(
+                request_id, SigningState.EXPIRED, ErrorCode.SIGNING_REQUEST_EXPIRED.value
+            )
             raise ProblemError(
                 ErrorCode.SIGNING_REQUEST_STATE, status=409, params={"state": "expired"}
             )
@@ -334,6 +340,38 @@ class SigningService:
         log.info("document_signed", signing_request_id=str(request_id), form=row["form"])
         return await self.request(request_id)
 
+    async def fail(self, request_id: uuid.UUID, code: ErrorCode) -> SigningRequestOut:
+        """Settle a pending request without a value: the signer type gave up with `code`
+        (refused, service down) or the request ran out of time
+        (`SIGNING_REQUEST_EXPIRED`, which marks it expired). A settled request is a 409.
+        """
+        row = await self._request_row(request_id)
+        if row["state"] != SigningState.PENDING:
+            raise ProblemError(
+                ErrorCode.SIGNING_REQUEST_STATE, status=409, params={"state": row["state"]}
+            )
+        if code is ErrorCode.SIGNING_REQUEST_EXPIRED:
+            await self._set_state(request_id, SigningState.EXPIRED, code.value)
+        else:
+            await self._fail(request_id, code)
+        return await self.request(request_id)
+
+    async def save_signer_state(self, request_id: uuid.UUID, state: Mapping[str, Any]) -> None:
+        """Replace what the signer type remembers about a pending request (encrypted)."""
+        await self.scope.update(
+            SigningRequest, {SigningRequest.signer_state: self._seal(state)}
+        ).where(SigningRequest.id == request_id, SigningRequest.state == SigningState.PENDING)
+
+    def _seal(self, state: Mapping[str, Any]) -> bytes | None:
+        return self.env.secrets.encrypt(json.dumps(dict(state)).encode()) if state else None
+
+    def unseal(self, ciphertext: bytes | None) -> dict[str, Any]:
+        """A request's signer state (empty when the signer keeps none)."""
+        if not ciphertext:
+            return {}
+        state: dict[str, Any] = json.loads(self.env.secrets.decrypt(bytes(ciphertext)))
+        return state
+
     async def _fail(self, request_id: uuid.UUID, code: ErrorCode) -> None:
         await self._set_state(request_id, SigningState.FAILED, code.value)
         log.info("signing_failed", signing_request_id=str(request_id), code=code.value)
@@ -362,7 +400,9 @@ class SigningService:
         """The request's state; a pending one past its expiry is marked expired first."""
         row = await self._request_row(request_id)
         if row["state"] == SigningState.PENDING and self.env.clock.now() > row["expires_at"]:
-            await self._set_state(request_id, SigningState.EXPIRED, None)
+            await self._set_state(
+                request_id, SigningState.EXPIRED, ErrorCode.SIGNING_REQUEST_EXPIRED.value
+            )
             row = await self._request_row(request_id)
         return SigningRequestOut(
             id=uuid.UUID(str(row["id"])),

@@ -59,6 +59,10 @@ class SigningRequest(Table, tablename="signing_request"):
     prepared = Bytea()
     xml_declaration = Bytea()
     signed_pdf = Bytea(null=True, default=None)
+    signer_state = Bytea(null=True, default=None)
+    """What the signer type remembers while the request is pending (a transaction id, a
+    SAD and its expiry, a device), as one Fernet token: it may hold secrets.
+    """
     created_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz()
     finished_at = Timestamptz(null=True, default=None)

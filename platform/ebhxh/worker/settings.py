@@ -10,7 +10,8 @@ import structlog
 from arq import Worker, cron, func
 from arq.connections import RedisSettings
 
-from ebhxh.dossiers.jobs import enqueuer, expire_codes, reconcile, run_outbox
+from ebhxh.db.tenant_scope import TenantScope
+from ebhxh.dossiers.jobs import enqueuer, expire_codes, expire_signatures, reconcile, run_outbox
 from ebhxh.employees.jobs import (
     SYNC_TIMEOUT_SECONDS,
     reconcile_employee_syncs,
@@ -50,6 +51,10 @@ def build_worker(
         ctx["outbox_lease"] = dt.timedelta(seconds=runtime.settings.outbox_lease_seconds)
         enqueue = enqueuer(ctx["redis"])
         ctx["dossier_services"] = lambda scope: runtime.dossiers(scope, enqueue)
+        # What plugin jobs get (see ebhxh.worker.contract).
+        ctx["runtime"] = runtime
+        ctx["tenant_scope"] = TenantScope
+        ctx["enqueue"] = enqueue
         ctx["employee_syncs"] = runtime.employee_syncs
         ctx["heartbeat"] = asyncio.create_task(beat_forever(ctx["redis"], ctx["worker_id"]))
         log.info("worker_started", worker_id=ctx["worker_id"])
@@ -67,12 +72,15 @@ def build_worker(
             "job_id", "tenant_id", "dossier_id", "sync_id", "request_id"
         )
 
+    plugin_functions, plugin_crons = runtime.catalogue.worker_jobs()
     options: dict[str, Any] = {
-        "functions": list(JOB_FUNCTIONS),
+        "functions": [*JOB_FUNCTIONS, *plugin_functions],
         "cron_jobs": [
             cron(measured(reconcile), second=EVERY_5_SECONDS, run_at_startup=True),
             cron(measured(expire_codes), second=EVERY_5_SECONDS),
+            cron(measured(expire_signatures), second=EVERY_5_SECONDS),
             cron(measured(reconcile_employee_syncs), second=EVERY_5_SECONDS, run_at_startup=True),
+            *plugin_crons,
         ],
         "redis_settings": redis_settings,
         "queue_name": queue_name,

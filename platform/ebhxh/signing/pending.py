@@ -1,0 +1,37 @@
+"""The system side of deferred signing: find pending signing requests across tenants.
+
+Signer types that answer `SignaturePending` (a remote signing service, a USB bridge) settle
+their requests from worker jobs, which belong to no tenant; these queries find the work,
+and `ebhxh.signing.settlement` then handles each request in its own tenant's scope.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ebhxh.signing.tables import SigningRequest, SigningState
+
+
+async def pending_requests(signer_type: str, limit: int = 500) -> list[dict[str, Any]]:
+    """Pending requests of one signer type, oldest first: (id, tenant)."""
+    rows: list[dict[str, Any]] = await (
+        SigningRequest.select(SigningRequest.id, SigningRequest.tenant)
+        .where(
+            SigningRequest.state == SigningState.PENDING,
+            SigningRequest.signer_type == signer_type,
+        )
+        .order_by(SigningRequest.created_at)
+        .limit(limit)
+    )
+    return rows
+
+
+async def overdue_requests(now: dt.datetime, limit: int = 500) -> list[dict[str, Any]]:
+    """Pending requests past their expiry: (id, tenant)."""
+    rows: list[dict[str, Any]] = await (
+        SigningRequest.select(SigningRequest.id, SigningRequest.tenant)
+        .where(SigningRequest.state == SigningState.PENDING, SigningRequest.expires_at < now)
+        .limit(limit)
+    )
+    return rows
