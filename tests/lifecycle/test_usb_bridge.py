@@ -7,6 +7,7 @@ or another PC, a signature made with another key; a renewed certificate explaine
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import re
@@ -29,6 +30,8 @@ from ebhxh.demo.threaded import ThreadedServer
 from ebhxh.settings import Settings
 from ebhxh.signing import pkcs11 as p11
 from ebhxh.signing.certificates import summarise
+from ebhxh.signing.trust import TrustStore
+from ebhxh.signing.validation import validate_signed_pdf
 from ebhxh.vss_sandbox.inbox import MailCatcher
 from tests.conftest import HANOI_TREE, HQ_DECLARATION, UNIT_EMAIL, Pki, run_cli, settings_env
 from tests.lifecycle.helpers import Sandbox
@@ -132,7 +135,8 @@ class Device:
         self, *pins: str, requests: int = 1, label: str = Pki.TOKEN, extra: tuple[str, ...] = ()
     ) -> subprocess.CompletedProcess[str]:
         return agent(
-            "run", "--config", str(self.config), "--token-label", label, "--wait", "2",
+            "run", "--config", str(self.config), "--wait", "2",
+            *(("--token-label", label) if label else ()),
             "--max-requests", str(requests), *extra,
             stdin="".join(f"{pin}\n" for pin in pins),
         )  # fmt: skip
@@ -210,7 +214,15 @@ def test_a_dossier_signed_through_the_agent_is_accepted_by_the_sandbox(
     assert accepted["receipt_id"]
     document = platform.http.get(f"/signing-requests/{request['id']}/document", headers=headers)
     assert document.status_code == 200
-    assert document.content.startswith(b"%PDF")
+    report = asyncio.run(
+        validate_signed_pdf(
+            document.content,
+            trust=TrustStore.from_folder(test_pki.trust_dir),
+            tax_code=Pki.TAX_CODE,
+            now=platform.clock.now(),
+        )
+    )
+    assert report.signer.sha256 == summarise(test_pki.organisation).sha256
 
 
 def test_no_agent_online_waits_then_expires_with_a_clear_status(
@@ -239,6 +251,15 @@ def test_an_absent_token_is_reported_and_the_dossier_returns_to_draft(
     assert "usb_token_missing" in draft["history"][-1]["reason"]
     request = platform.signing_request(headers, dossier["id"])
     assert (request["state"], request["failure_code"]) == ("failed", "usb_token_missing")
+
+
+def test_a_driver_that_does_not_load_is_reported(platform: Platform, paired: Any) -> None:
+    headers, unit_id, device = paired
+    dossier = platform.dossier(headers, unit_id)
+    result = device.run(extra=("--module", "/nonexistent/libtoken.so"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    platform.until(headers, dossier["id"], "draft")
+    assert platform.signing_request(headers, dossier["id"])["failure_code"] == "usb_token_error"
 
 
 def test_wrong_pins_fail_and_the_agent_stops_asking_before_the_token_locks(
@@ -278,7 +299,9 @@ def test_the_guard_stops_after_max_wrong_pins_and_says_so(
     # The right PIN still works: the guard protected nothing SoftHSM2 would lock, a real
     # token (which locks) is protected the same way.
     again = platform.dossier(headers, unit_id)
-    assert device.run(test_pki.PIN).returncode == 0
+    serial = p11.find_token(p11.TokenRef(p11.DEFAULT_MODULE, label=test_pki.TOKEN)).serial
+    by_serial = ("--token-serial", serial.decode().strip())
+    assert device.run(test_pki.PIN, label="", extra=by_serial).returncode == 0
     platform.until(headers, again["id"], "awaiting_activation")
 
 
