@@ -60,8 +60,11 @@ class BridgeRequests:
         return state.get("device_id") == str(self.device.device_id)
 
     async def _pending(self) -> list[dict[str, Any]]:
+        """The pending requests of this device, oldest first (ids and states only: a long poll
+        looks often, and the prepared documents are read only for the one handed out).
+        """
         rows = await (
-            self.scope.select(SigningRequest)
+            self.scope.select(SigningRequest, SigningRequest.id, SigningRequest.signer_state)
             .where(
                 SigningRequest.signer_type == NAME,
                 SigningRequest.state == SigningState.PENDING,
@@ -79,9 +82,12 @@ class BridgeRequests:
             if rows or asyncio.get_running_loop().time() >= deadline:
                 break
             await asyncio.sleep(POLL_INTERVAL)
-        return [await self._out(row) for row in rows[:1]]
+        return [await self._out(row["id"]) for row in rows[:1]]
 
-    async def _out(self, row: dict[str, Any]) -> BridgeRequestOut:
+    async def _out(self, request_id: Any) -> BridgeRequestOut:
+        row = await self.scope.select(SigningRequest).where(SigningRequest.id == request_id).first()
+        if row is None:  # pragma: no cover - rows are never deleted
+            raise ProblemError(ErrorCode.BRIDGE_REQUEST_NOT_FOUND, status=404)
         unit = await unit_row(self.scope, row["unit"])
         setup = (
             await self.scope.select(SignatureSetup, SignatureSetup.certificate)
