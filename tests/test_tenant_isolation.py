@@ -31,6 +31,7 @@ ALLOWED_UNSCOPED = {
     "metrics/dossier_counts.py",  # the operator's metric: counts per tenant id and state
     "employees/recovery.py",  # likewise: finds stalled employee syncs across tenants
     "signing/pending.py",  # likewise: finds pending signing requests for signer plugins
+    "devices/credentials.py",  # a device credential or pairing code names its tenant
 }
 QUERY_METHODS = {"select", "objects", "update", "delete", "insert", "count", "exists", "raw"}
 
@@ -144,7 +145,11 @@ async def _populate(client: Client, tenant: TenantHandle, test_pki: Pki) -> dict
     paper_unit_id = paper_unit.json()["id"]
     prepared = await client.post(f"/units/{paper_unit_id}/paper-dossier", headers=headers)
     assert prepared.status_code == 200, prepared.text
+    code = (await client.post("/devices/pairing-codes", headers=headers)).json()["code"]
+    paired = await client.post("/device/pairing", json={"code": code, "name": "PC"})
+    assert paired.status_code == 201, paired.text
     return {
+        "device_id": paired.json()["device_id"],
         "paper_unit_id": paper_unit_id,
         "switch_id": str(switch_id),
         **sync_and_employee(client, unit_id),

@@ -22,6 +22,7 @@ from ebhxh import __version__
 from ebhxh.auth.middleware import BearerTokenMiddleware
 from ebhxh.clock import Clock
 from ebhxh.db.engine import close_engine, open_engine
+from ebhxh.devices.controller import DeviceAgentController, DeviceController
 from ebhxh.dossiers.controller import DossierController
 from ebhxh.employees.controller import EmployeeController
 from ebhxh.errors.handlers import EXCEPTION_HANDLERS
@@ -60,6 +61,8 @@ ROUTES = [
     SwitchController,
     PaperRouteController,
     EmployeeController,
+    DeviceController,
+    DeviceAgentController,
 ]
 
 

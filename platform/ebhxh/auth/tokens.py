@@ -14,7 +14,7 @@ import secrets
 import msgspec
 
 from ebhxh.auth.principal import Principal
-from ebhxh.db.ids import as_uuid
+from ebhxh.db.ids import as_aware, as_uuid
 from ebhxh.tenancy.tables import ApiToken, Membership, Role
 
 TOKEN_PREFIX = "ebhxh_"  # noqa: S105 - a public marker, not a secret
@@ -55,7 +55,7 @@ async def resolve_token(plain: str, now: dt.datetime) -> Principal | None:
     if not roles:
         return None
     last_used = row["last_used_at"]
-    if last_used is None or now - _aware(last_used) > LAST_USED_RESOLUTION:
+    if last_used is None or now - as_aware(last_used) > LAST_USED_RESOLUTION:
         await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["id"])
     return Principal(
         user_id=as_uuid(row["user"]),
@@ -63,7 +63,3 @@ async def resolve_token(plain: str, now: dt.datetime) -> Principal | None:
         roles=frozenset(Role(r["role"]) for r in roles),
         credential_id=as_uuid(row["id"]),
     )
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

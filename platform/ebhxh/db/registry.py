@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from piccolo.table import Table
 
+from ebhxh.devices.tables import Device, DevicePairing
 from ebhxh.dossiers.tables import Dossier, DossierEvent, OutboxJob
 from ebhxh.employees.tables import Employee, EmployeeSync
 from ebhxh.organisation.tables import OrgNode
@@ -30,6 +31,8 @@ ALL_TABLES: tuple[type[Table], ...] = (
     PaperDossier,
     EmployeeSync,
     Employee,
+    DevicePairing,
+    Device,
 )
 
 GLOBAL_TABLES: tuple[type[Table], ...] = (Tenant, User)

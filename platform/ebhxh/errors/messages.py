@@ -352,6 +352,68 @@ MESSAGES: Mapping[ErrorCode, Message] = {
         "Chứng thư số trên dịch vụ ký từ xa không cho phép thêm chữ ký với phê duyệt này.",
         "The remote credential allows no more signatures under this approval.",
     ),
+    # paired devices and the USB-token bridge agent
+    ErrorCode.PAIRING_CODE_INVALID: Message(
+        "Mã ghép nối không đúng, đã dùng hoặc đã hết hạn; hãy lấy mã mới trên nền tảng.",
+        "The pairing code is wrong, used or expired; ask the platform for a new one.",
+    ),
+    ErrorCode.DEVICE_CREDENTIAL_INVALID: Message(
+        "Thiết bị chưa được ghép nối hoặc đã bị thu hồi; hãy ghép nối lại (`ebhxh-bridge pair`).",
+        "The device is not paired or was revoked; pair it again (`ebhxh-bridge pair`).",
+    ),
+    ErrorCode.DEVICE_NOT_FOUND: Message(
+        "Không tìm thấy thiết bị.",
+        "The device was not found.",
+    ),
+    ErrorCode.DEVICE_NOT_YOURS: Message(
+        "Thiết bị này thuộc về người dùng khác; chỉ chủ thiết bị hoặc quản trị viên được "
+        "làm việc này.",
+        "This device belongs to another user; only its owner or an admin may do this.",
+    ),
+    ErrorCode.BRIDGE_REQUEST_NOT_FOUND: Message(
+        "Không có yêu cầu ký này cho thiết bị.",
+        "There is no such signing request for this device.",
+    ),
+    ErrorCode.USB_TOKEN_MISSING: Message(
+        "Không tìm thấy token USB `{value}` trên máy tính; hãy cắm token rồi ký lại.",
+        "The USB token `{value}` is not on the PC; plug it in and sign again.",
+    ),
+    ErrorCode.USB_KEY_MISSING: Message(
+        "Token USB không có khóa bí mật của chứng thư số đã đăng ký.",
+        "The USB token holds no private key for the registered certificate.",
+    ),
+    ErrorCode.USB_PIN_INCORRECT: Message(
+        "Mã PIN của token USB không đúng.",
+        "The USB token's PIN is incorrect.",
+    ),
+    ErrorCode.USB_PIN_LOCKED: Message(
+        "Token USB báo đã khóa (hoặc sắp khóa) mã PIN; liên hệ nhà cung cấp chứng thư số để "
+        "mở khóa.",
+        "The USB token reports its PIN locked (or one try from locking); ask the certificate's "
+        "provider to unlock it.",
+    ),
+    ErrorCode.USB_PIN_GUARD: Message(
+        "Đã nhập sai mã PIN {value} lần: chương trình ký ngừng hỏi PIN để token không bị khóa; "
+        "khởi động lại chương trình khi đã có mã PIN đúng.",
+        "{value} wrong PINs: the agent stopped asking so that the token does not lock; restart "
+        "it once you have the right PIN.",
+    ),
+    ErrorCode.USB_TOKEN_ERROR: Message(
+        "Token USB báo lỗi: {reason}.",
+        "The USB token reported an error: {reason}.",
+    ),
+    ErrorCode.USB_SIGNING_DECLINED: Message(
+        "Người dùng đã từ chối ký trên máy tính.",
+        "The user declined to sign on the PC.",
+    ),
+    ErrorCode.CERT_CHANGED_ON_TOKEN: Message(
+        "Token USB không còn chứng thư số đã đăng ký (số sê-ri {value}) nhưng có chứng thư số mới "
+        "của cùng mã số thuế (số sê-ri {new}): token đã được gia hạn hoặc thay. Hãy thiết lập chữ "
+        "ký với chứng thư số mới rồi nộp hồ sơ thay đổi thông tin đăng ký giao dịch điện tử.",
+        "The USB token no longer holds the registered certificate (serial {value}) but holds a "
+        "new one of the same tax code (serial {new}): the token was renewed or replaced. Set the "
+        "signature up with the new certificate, then file the change-of-registration dossier.",
+    ),
     ErrorCode.NOT_AUTHENTICATED: Message(
         "Cần đăng nhập hoặc token API hợp lệ.",
         "Sign in or send a valid API token.",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any, Protocol, runtime_checkable
 
 import msgspec
@@ -104,4 +105,22 @@ class SignerType(Protocol):
 
     async def request_signature(self, request: SignatureRequest) -> SignatureOutcome:
         """Sign `request.to_be_signed` or say what the signature waits for."""
+        ...
+
+
+SIGNING_TENANT: ContextVar[uuid.UUID | None] = ContextVar("ebhxh_signing_tenant", default=None)
+"""The tenant a `list_certificates` or `reported_certificates` call is made for (set by the
+platform around the call): a signer whose settings name tenant data (a paired device) must
+look it up in this tenant only.
+"""
+
+
+@runtime_checkable
+class ReportsCertificates(Protocol):
+    """A signer type that knows which certificates its device holds now without asking a
+    person (a bridge agent reports them); the platform then notices a renewed certificate.
+    """
+
+    async def reported_certificates(self, settings: Mapping[str, str]) -> Sequence[bytes] | None:
+        """The certificates last reported under a unit's settings; None when unknown."""
         ...

@@ -64,6 +64,17 @@ class CertificateList(msgspec.Struct, kw_only=True):
     certificates: list[CertificateOut]
 
 
+class CertificateChangeOut(msgspec.Struct, kw_only=True):
+    """The signer's device no longer holds the registered certificate but holds a new one
+    of the unit's tax code (a renewed or replaced token): what to do about it.
+    """
+
+    code: str
+    message: str
+    new_certificate: CertificateOut
+    next_steps: list[str]
+
+
 class SignatureSetupOut(msgspec.Struct, kw_only=True):
     """The unit's signature setup (secrets are never returned)."""
 
@@ -73,6 +84,8 @@ class SignatureSetupOut(msgspec.Struct, kw_only=True):
     secrets_set: list[str]
     certificate: CertificateOut
     checked_at: dt.datetime
+    certificate_change: CertificateChangeOut | None = None
+    """Set when the device reports a new certificate instead of the registered one."""
 
 
 class SigningRequestIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

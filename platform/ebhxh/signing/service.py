@@ -9,10 +9,11 @@ signed PDF. A failure marks the request failed and leaves nothing half-signed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import structlog
@@ -28,9 +29,17 @@ from ebhxh.errors.messages import Language, render
 from ebhxh.plugins.catalogue import PluginCatalogue
 from ebhxh.signing import pades
 from ebhxh.signing.certificates import CertificateSummary, check_certificate, summarise
-from ebhxh.signing.contract import SignaturePending, SignatureRequest, SignerType
+from ebhxh.signing.contract import (
+    SIGNING_TENANT,
+    ReportsCertificates,
+    SignaturePending,
+    SignatureRequest,
+    SignerType,
+)
 from ebhxh.signing.environment import SigningEnvironment
+from ebhxh.signing.renewal import certificate_change
 from ebhxh.signing.schemas import (
+    CertificateChangeOut,
     CertificateList,
     CertificateOut,
     SignatureSetupIn,
@@ -101,7 +110,8 @@ class SigningService:
         """The signer's certificates, each checked against the unit (problems explained)."""
         unit = await self._unit(unit_id)
         signer = self._signer(access.signer_type)
-        offered = await signer.list_certificates(access.settings, access.secrets)
+        with _for_tenant(self.scope):
+            offered = await signer.list_certificates(access.settings, access.secrets)
         certificates = []
         for der in offered:
             try:
@@ -121,7 +131,8 @@ class SigningService:
         """Check the chosen certificate and store the setup (replacing any earlier one)."""
         unit = await self._unit(unit_id)
         signer = self._signer(data.signer_type)
-        offered = await signer.list_certificates(data.settings, data.secrets)
+        with _for_tenant(self.scope):
+            offered = await signer.list_certificates(data.settings, data.secrets)
         chosen = next(
             (
                 der
@@ -190,6 +201,33 @@ class SigningService:
             secrets_set=sorted(secrets),
             certificate=_certificate_out(summarise(bytes(row["certificate"])), None),
             checked_at=row["checked_at"],
+            certificate_change=await self._certificate_change(unit_id, row),
+        )
+
+    async def _certificate_change(
+        self, unit_id: uuid.UUID, row: dict[str, Any]
+    ) -> CertificateChangeOut | None:
+        """The renewed certificate a reporting signer's device holds instead, explained."""
+        signer = self.catalogue.signer_type(row["signer_type"])
+        if not isinstance(signer, ReportsCertificates):
+            return None
+        with _for_tenant(self.scope):
+            reported = await signer.reported_certificates(_json_dict(row["settings"]))
+        if reported is None:
+            return None
+        unit = await self._unit(unit_id)
+        change = certificate_change(bytes(row["certificate"]), reported, unit["tax_code"])
+        if change is None:
+            return None
+        return CertificateChangeOut(
+            code=ErrorCode.CERT_CHANGED_ON_TOKEN.value,
+            message=change.explained(self.language),
+            new_certificate=_certificate_out(change.new, None, self.language),
+            next_steps=[
+                f"PUT /units/{unit_id}/signature with certificate_sha256={change.new.sha256}",
+                "the change-of-registration dossier (form change-registration) with the new "
+                "certificate",
+            ],
         )
 
     # --- signing -------------------------------------------------------------------------
@@ -431,6 +469,16 @@ class SigningService:
                 ErrorCode.SIGNING_REQUEST_STATE, status=409, params={"state": row["state"]}
             )
         return bytes(row["signed_pdf"])
+
+
+@contextlib.contextmanager
+def _for_tenant(scope: TenantScope) -> Iterator[None]:
+    """Tell the signer type whose tenant a call is for (`SIGNING_TENANT`)."""
+    token = SIGNING_TENANT.set(scope.tenant_id)
+    try:
+        yield
+    finally:
+        SIGNING_TENANT.reset(token)
 
 
 def _json_dict(value: Any) -> dict[str, str]:
