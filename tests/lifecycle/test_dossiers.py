@@ -14,7 +14,15 @@ import pytest
 from ebhxh.clock import ShiftedClock
 from ebhxh.settings import Settings
 from ebhxh.vss_sandbox.inbox import MailCatcher, activation_code
-from tests.conftest import UNIT_EMAIL, Pki, TenantHandle, in_app, scrape, signed_unit
+from tests.conftest import (
+    UNIT_EMAIL,
+    Pki,
+    TenantHandle,
+    in_app,
+    scrape,
+    set_up_hsm_signature,
+    signed_unit,
+)
 from tests.lifecycle.helpers import (
     Client,
     Sandbox,
@@ -343,3 +351,45 @@ async def test_metrics_answer_only_the_cluster_and_never_through_a_proxy(client:
     assert proxied.json()["code"] == "not_found"
     assert scrape(client, "203.0.113.9").status_code == 404  # outside metrics_networks
     assert (await client.get("/metrics")).status_code == 404  # a peer that is no address
+
+
+async def test_a_renewed_certificate_is_recorded_with_a_change_dossier(
+    client: Client, tenant: TenantHandle, test_pki: Pki, sandbox: Sandbox, mail: MailCatcher
+) -> None:
+    from ebhxh.signing.certificates import summarise
+    from ebhxh.signing.validation import embedded_xml
+
+    sandbox.call("POST", "/test/units", json={"tax_code": "0100109106", "unit_code": "TZH490L"})
+    unit_id = await signed_unit(
+        client, tenant, test_pki, first_time_participant=False, unit_code="TZH490L"
+    )
+    old_token = await set_up_hsm_signature(
+        client, tenant, test_pki, unit_id, test_pki.previous_organisation
+    )
+    assert old_token.status_code == 200, old_token.text
+    registration = await create_dossier(client, tenant, unit_id, "service-registration")
+    awaiting = await until(client, tenant, registration["id"], "awaiting_activation")
+    assert (await activate(client, tenant, mail, awaiting))["state"] == "active"
+
+    unchanged = await client.post(
+        f"/units/{unit_id}/dossiers", json={"kind": "change"}, headers=tenant.headers
+    )
+    assert (unchanged.status_code, unchanged.json()["code"]) == (409, "dossier_kind_not_allowed")
+
+    renewed = await set_up_hsm_signature(client, tenant, test_pki, unit_id, test_pki.organisation)
+    assert renewed.status_code == 200, renewed.text
+    change = await create_dossier(client, tenant, unit_id, "change")
+    accepted = await until(client, tenant, change["id"], "accepted")
+    document = await client.get(
+        f"/signing-requests/{accepted['signing_request_id']}/document", headers=tenant.headers
+    )
+    declaration = embedded_xml(document.content)
+    assert declaration is not None
+    text = declaration.decode()
+    old, new = summarise(test_pki.previous_organisation), summarise(test_pki.organisation)
+    assert "Chứng thư số (số sê-ri)" in text
+    assert f"<CU>{old.serial}</CU>" in text and f"<MOI>{new.serial}</MOI>" in text
+    again = await client.post(
+        f"/units/{unit_id}/dossiers", json={"kind": "change"}, headers=tenant.headers
+    )
+    assert again.status_code == 409  # the new certificate is the registered one now

@@ -19,6 +19,7 @@ from ebhxh.db.errors import is_unique_violation
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.documents.forms import FormKind
 from ebhxh.dossiers.actions import POLL, POLL_INTERVAL, SUBMIT
+from ebhxh.dossiers.certificates import certificate_changes
 from ebhxh.dossiers.notifications import Notice, compose
 from ebhxh.dossiers.schemas import ActivationHelp, DossierList, DossierOut, EventOut
 from ebhxh.dossiers.states import OPEN, DossierState
@@ -138,8 +139,11 @@ class DossierService:
             self.scope, unit["id"]
         ):
             raise refuse(WAITING_FOR_STOP)
-        elif kind is DossierKind.CHANGE:
-            raise refuse("tạo qua ghi nhận mã đơn vị / made by recording the unit code")
+        elif kind is DossierKind.CHANGE and not await certificate_changes(self.scope, unit["id"]):
+            raise refuse(
+                "chỉ khi ghi nhận mã đơn vị hoặc khi đổi chứng thư số đã đăng ký / only when "
+                "recording the unit code or changing the registered certificate"
+            )
         elif kind is DossierKind.STOP_SERVICE:
             raise refuse("tạo từ yêu cầu chuyển đổi nhà cung cấp / made from the provider switch")
         busy = (
@@ -225,12 +229,16 @@ class DossierService:
         stopping = None
         if kind is DossierKind.STOP_SERVICE:
             stopping = await switch_waiting_on(self.scope, stop_dossier_id=dossier_id)
+        changes: tuple[tuple[str, str, str], ...] = ()
+        if kind is DossierKind.CHANGE:  # a new certificate; a unit code's is in the particulars
+            changes = await certificate_changes(self.scope, unit_id)
         try:
             signed = await signer.sign(
                 unit_id,
                 FORMS[kind],
                 previous_provider=stopping["reported_provider"] if stopping else "",
                 reason=(stopping["stop_reason"] or "") if stopping else "",
+                changes=changes,
             )
         except ProblemError as refused:
             await self._back_to_draft(dossier_id, actor, refused.code.value)

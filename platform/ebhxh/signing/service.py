@@ -252,6 +252,7 @@ class SigningService:
         certificate: bytes | None,
         previous_provider: str = "",
         reason: str = "",
+        changes: tuple[tuple[str, str, str], ...] = (),
     ) -> FormRequest:
         return form_request(
             unit,
@@ -261,6 +262,7 @@ class SigningService:
             certificate=certificate,
             previous_provider=previous_provider,
             reason=reason,
+            changes=changes,
         )
 
     async def sign(
@@ -270,17 +272,19 @@ class SigningService:
         *,
         previous_provider: str = "",
         reason: str = "",
+        changes: tuple[tuple[str, str, str], ...] = (),
     ) -> SigningRequestOut:
         """Render `form`, prepare it, and ask the unit's signer type for the value.
 
-        A stop of service names the old provider and the unit's reason.
+        A stop of service names the old provider and the unit's reason; a change of
+        registration lists its `changes` (what, old, new).
         """
         unit = await self._unit(unit_id)
         setup = await self._setup_row(unit_id)
         certificate = bytes(setup["certificate"])
         await self._checked(certificate, unit["tax_code"])  # again: it may have expired
         pdf, declaration = render_form(
-            self._form_request(unit, form, certificate, previous_provider, reason)
+            self._form_request(unit, form, certificate, previous_provider, reason, changes)
         )
         prepared = await pades.prepare(pdf, certificate)
         now = self.env.clock.now()

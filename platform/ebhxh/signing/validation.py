@@ -32,6 +32,15 @@ class SignatureReport(msgspec.Struct, frozen=True, kw_only=True):
     xml_declaration: bytes
 
 
+def signer_certificate(pdf: bytes) -> bytes:
+    """The certificate of the last signature in a PDF the platform signed itself (not
+    validated again: use `validate_signed_pdf` for a document from outside).
+    """
+    signature = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures[-1]
+    der: bytes = signature.signer_cert.dump()
+    return der
+
+
 def embedded_xml(pdf: bytes) -> bytes | None:
     """The XML declaration embedded in the PDF, if any."""
     attachments = PdfReader(io.BytesIO(pdf)).attachments

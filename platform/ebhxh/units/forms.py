@@ -24,6 +24,7 @@ def form_request(
     certificate: bytes | None = None,
     previous_provider: str = "",
     reason: str = "",
+    changes: tuple[tuple[str, str, str], ...] = (),
 ) -> FormRequest:
     """The request to render `form` for `unit` (a row of `InsuranceUnit`).
 
@@ -64,4 +65,5 @@ def form_request(
         else None,
         previous_provider=previous_provider,
         reason=reason,
+        changes=changes,
     )

@@ -128,6 +128,12 @@ class SandboxService:
             dossier.status = VssStatus.ACCEPTED.value
             await dossier.save()
             await self._register(submission.tax_code, unit_code=submission.unit_code)
+            if unit is not None and unit.provider == submission.provider:
+                # The provider's unit signs with a new certificate from now on (a renewed
+                # token): a later stop must be signed with this one.
+                await VssUnit.update(
+                    {VssUnit.provider_certificate_sha256: report.signer.sha256}
+                ).where(VssUnit.tax_code == submission.tax_code)
             return self._receipt(dossier.to_dict())
         if submission.kind is DossierKind.STOP_SERVICE:  # no activation code: to the officer
             dossier.status = VssStatus.WITH_OFFICER.value
