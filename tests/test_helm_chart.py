@@ -199,6 +199,34 @@ def test_the_configuration_is_what_the_platform_reads(manifests: list[dict[str, 
     assert settings.job_timeout_seconds < settings.outbox_lease_seconds
 
 
+def test_no_release_runs_the_development_identity_provider(
+    manifests: list[dict[str, Any]],
+) -> None:
+    config = _config(manifests)
+    assert config["EBHXH_DEV_IDP"] == "false"
+    # The config map alone looks like the embedded default (the database URL is in the
+    # secret), where the provider would be on by default: the explicit "false" wins.
+    settings = Settings.from_env(config)
+    assert settings.embedded
+    assert settings.dev_idp_enabled is False
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"config": {"extra": {"EBHXH_DEV_IDP": "true"}}},
+        {"api": {"extraEnv": [{"name": "EBHXH_DEV_IDP", "value": "true"}]}},
+        {"worker": {"extraEnv": [{"name": "EBHXH_DEV_IDP", "value": "1"}]}},
+    ],
+    ids=["config-extra", "api-env", "worker-env"],
+)
+def test_the_chart_refuses_to_turn_on_the_development_identity_provider(
+    values: dict[str, Any],
+) -> None:
+    with pytest.raises(helm.HelmError, match="development identity provider"):
+        render(values)
+
+
 def test_a_configuration_change_rolls_the_pods() -> None:
     def checksum(values: dict[str, Any] | None) -> str:
         deployment = one(render(values), "Deployment", "rel-ebhxh-worker")

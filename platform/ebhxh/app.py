@@ -1,5 +1,6 @@
 """The Litestar application factory: settings -> runtime (database, plugins, signing, VSS
-gateway), Redis, routes, and, on the embedded default, the VSS sandbox mounted at /vss.
+gateway), Redis, routes, and, on the embedded default, the VSS sandbox mounted at /vss and
+the development identity provider at /dev-idp.
 
 `create_app()` with no arguments runs on the environment's settings (the embedded default
 when there are none). Tests pass their own settings, plugins, clock and gateway.
@@ -15,13 +16,16 @@ from typing import Any
 import structlog
 from litestar import Litestar, asgi
 from litestar.datastructures import State
+from litestar.handlers import ASGIRouteHandler
 from litestar.middleware import DefineMiddleware
-from litestar.types import Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from ebhxh import __version__
 from ebhxh.auth.middleware import BearerTokenMiddleware
 from ebhxh.clock import Clock
 from ebhxh.db.engine import close_engine, open_engine
+from ebhxh.dev_idp import MOUNT_PATH as DEV_IDP_PATH
+from ebhxh.dev_idp.app import create_dev_idp_app
 from ebhxh.devices.controller import DeviceAgentController, DeviceController
 from ebhxh.dossiers.controller import DossierController
 from ebhxh.employees.controller import EmployeeController
@@ -76,6 +80,22 @@ def sandbox_settings(settings: Settings) -> SandboxSettings:
     )
 
 
+def _mount(path: str, inner: ASGIApp) -> ASGIRouteHandler:
+    """`inner` served under `path`, outside bearer-token auth and the OpenAPI schema."""
+
+    async def mounted(scope: Scope, receive: Receive, send: Send) -> None:
+        await inner(scope, receive, send)
+
+    return asgi(
+        path,
+        is_mount=True,
+        copy_scope=True,
+        opt={"exclude_from_auth": True},
+        include_in_schema=False,
+        name=f"mount:{path}",
+    )(mounted)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -100,19 +120,12 @@ def create_app(
     mount = default_mount if mount_sandbox is None else mount_sandbox
     handlers: list[Any] = [*ROUTES, *runtime.catalogue.route_handlers(), swagger_assets()]
     if mount:
-        sandbox = create_sandbox_app(sandbox_settings(settings), runtime.clock)
-
-        @asgi(
-            SANDBOX_PATH,
-            is_mount=True,
-            copy_scope=True,
-            opt={"exclude_from_auth": True},
-            include_in_schema=False,
+        handlers.append(
+            _mount(SANDBOX_PATH, create_sandbox_app(sandbox_settings(settings), runtime.clock))
         )
-        async def vss_sandbox(scope: Scope, receive: Receive, send: Send) -> None:
-            await sandbox(scope, receive, send)
-
-        handlers.append(vss_sandbox)
+    if settings.dev_idp_enabled:
+        # Demo users with a published password: on for the embedded default or by setting.
+        handlers.append(_mount(DEV_IDP_PATH, create_dev_idp_app(settings)))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -127,7 +140,13 @@ def create_app(
         if with_worker:
             worker = build_worker(runtime, redis.settings, settings.queue_name)
             worker_task = asyncio.create_task(worker.async_run())
-        log.info("app_started", embedded=settings.embedded, worker=with_worker, sandbox=mount)
+        log.info(
+            "app_started",
+            embedded=settings.embedded,
+            worker=with_worker,
+            sandbox=mount,
+            dev_idp=settings.dev_idp_enabled,
+        )
         try:
             yield
         finally:
@@ -147,7 +166,9 @@ def create_app(
         middleware=[
             request_id_middleware,
             REQUEST_METRICS.middleware,  # before auth: refused requests are counted too
-            DefineMiddleware(BearerTokenMiddleware, exclude=["^/docs", "^/static/", "^/vss"]),
+            DefineMiddleware(
+                BearerTokenMiddleware, exclude=["^/docs", "^/static/", "^/vss", "^/dev-idp"]
+            ),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),

@@ -215,6 +215,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             )
         ),
     ] = None
+    dev_idp: Annotated[
+        bool | None,
+        msgspec.Meta(
+            description=(
+                "Run the development identity provider (OpenID Connect) in-process at "
+                "/dev-idp, with demo users who share one published password, so that sign-in "
+                "works on a fresh clone. For development only: never turn it on in "
+                "production. Unset: on for the embedded default only."
+            )
+        ),
+    ] = None
 
     def __post_init__(self) -> None:
         for network in self.metrics_networks:
@@ -242,6 +253,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         if self.bootstrap_demo_tenant is None:
             return self.embedded
         return self.bootstrap_demo_tenant
+
+    @property
+    def dev_idp_enabled(self) -> bool:
+        if self.dev_idp is None:
+            return self.embedded
+        return self.dev_idp
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -71,6 +71,14 @@ app.kubernetes.io/component: {{ .component }}
 {{- if le (int .Values.config.outboxLeaseSeconds) (int .Values.config.jobTimeoutSeconds) -}}
 {{- fail "config.outboxLeaseSeconds must exceed config.jobTimeoutSeconds: a slow job would be handed to a second worker" -}}
 {{- end -}}
+{{- $devIdp := hasKey .Values.config.extra "EBHXH_DEV_IDP" -}}
+{{- range concat .Values.api.extraEnv .Values.worker.extraEnv -}}
+{{- if eq .name "EBHXH_DEV_IDP" }}{{ $devIdp = true }}{{ end -}}
+{{- end -}}
+{{- if $devIdp -}}
+{{- fail "EBHXH_DEV_IDP cannot be set: the development identity provider (demo users with a published password) never runs from this chart" -}}
+{{- end }}
+EBHXH_DEV_IDP: "false"
 EBHXH_LOG_LEVEL: {{ .Values.config.logLevel | quote }}
 EBHXH_LOG_JSON: {{ .Values.config.logJson | quote }}
 EBHXH_QUEUE_NAME: {{ .Values.config.queueName | quote }}
