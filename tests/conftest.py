@@ -26,6 +26,7 @@ from litestar.testing import AsyncTestClient
 from ebhxh.app import create_app
 from ebhxh.settings import Settings
 from ebhxh.tenancy.bootstrap import CreatedTenant, create_tenant
+from tests.browser import chromium, page  # noqa: F401 - the browser fixtures, for every module
 
 PG_ADMIN_DSN = os.environ.get(
     "EBHXH_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -175,6 +176,18 @@ def settings(backend: str, request: pytest.FixtureRequest, test_pki: Pki) -> Set
         )
     data_dir = request.getfixturevalue("sqlite_dir")
     return Settings(data_dir=str(data_dir), queue_name="ebhxh-test:queue", **common)
+
+
+@pytest.fixture(scope="module")
+def embedded_platform(sqlite_dir: Path) -> Iterator[Settings]:
+    """`ebhxh serve` on the embedded default with nothing else configured (so the development
+    identity provider is on), served by uvicorn on a free port; its settings.
+    """
+    from tests.dev_idp_helpers import embedded_settings, serving
+
+    settings = embedded_settings(sqlite_dir, SECRET_KEY)
+    with serving(settings):
+        yield settings
 
 
 @pytest.fixture

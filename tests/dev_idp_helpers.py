@@ -23,7 +23,6 @@ from ebhxh.app import create_app
 from ebhxh.demo.threaded import ThreadedServer, free_port
 from ebhxh.settings import Settings
 
-# Where the platform's own SSO routes will take over (see tests/test_browser_sign_in.py).
 SCOPE = "openid email profile"
 
 

@@ -7,7 +7,7 @@ embedded default or `EBHXH_DEV_IDP` turns it on.
 from __future__ import annotations
 
 import stat
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -31,18 +31,9 @@ from tests.dev_idp_helpers import (
     AuthorizationRequest,
     embedded_settings,
     oauth_client,
-    serving,
     sign_in,
     validate_id_token,
 )
-
-
-@pytest.fixture(scope="module")
-def platform(sqlite_dir: Path) -> Iterator[Settings]:
-    """The embedded default with nothing configured, served on a real port."""
-    settings = embedded_settings(sqlite_dir, SECRET_KEY)
-    with serving(settings):
-        yield settings
 
 
 @pytest.fixture
@@ -55,9 +46,9 @@ def query(location: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
 
-async def test_discovery_and_keys(platform: Settings, http: httpx.AsyncClient) -> None:
-    issuer = dev_idp.issuer(platform)
-    assert issuer == f"http://127.0.0.1:{platform.port}/dev-idp"
+async def test_discovery_and_keys(embedded_platform: Settings, http: httpx.AsyncClient) -> None:
+    issuer = dev_idp.issuer(embedded_platform)
+    assert issuer == f"http://127.0.0.1:{embedded_platform.port}/dev-idp"
     answer = await http.get(f"{issuer}/.well-known/openid-configuration")
     assert answer.status_code == 200
     metadata = OpenIDProviderMetadata(answer.json())
@@ -76,24 +67,24 @@ async def test_discovery_and_keys(platform: Settings, http: httpx.AsyncClient) -
 
 @pytest.mark.parametrize("auth_method", ["client_secret_post", "client_secret_basic"])
 async def test_code_flow_with_pkce_and_nonce(
-    platform: Settings, http: httpx.AsyncClient, auth_method: str
+    embedded_platform: Settings, http: httpx.AsyncClient, auth_method: str
 ) -> None:
-    async with oauth_client(platform, auth_method) as client:
-        request = AuthorizationRequest(client, platform)
+    async with oauth_client(embedded_platform, auth_method) as client:
+        request = AuthorizationRequest(client, embedded_platform)
         answer = await sign_in(http, request, "hr@demo.example", DEV_PASSWORD)
         assert answer.status_code == 302
         location = answer.headers["location"]
-        assert location.startswith(dev_idp.redirect_uris(platform)[0] + "?")
+        assert location.startswith(dev_idp.redirect_uris(embedded_platform)[0] + "?")
         assert query(location)["state"] == request.state
         token = await client.fetch_token(
-            f"{dev_idp.issuer(platform)}/token",
+            f"{dev_idp.issuer(embedded_platform)}/token",
             authorization_response=location,
             code_verifier=request.verifier,
         )
-        claims = await validate_id_token(http, platform, token["id_token"], request.nonce)
+        claims = await validate_id_token(http, embedded_platform, token["id_token"], request.nonce)
         assert claims["email"] == "hr@demo.example"
         assert claims["groups"] == ["ebhxh-hr"]
-        info = await client.get(f"{dev_idp.issuer(platform)}/userinfo")
+        info = await client.get(f"{dev_idp.issuer(embedded_platform)}/userinfo")
     assert info.status_code == 200
     assert info.json()["sub"] == claims["sub"]
     assert info.json()["groups"] == ["ebhxh-hr"]
@@ -101,28 +92,30 @@ async def test_code_flow_with_pkce_and_nonce(
 
 @asynccontextmanager
 async def code_for_admin(
-    platform: Settings, http: httpx.AsyncClient
+    embedded_platform: Settings, http: httpx.AsyncClient
 ) -> AsyncIterator[tuple[AsyncOAuth2Client, AuthorizationRequest, str]]:
     """A client, its authorization request, and the code admin@ signing in gave it."""
-    async with oauth_client(platform) as client:
-        request = AuthorizationRequest(client, platform)
+    async with oauth_client(embedded_platform) as client:
+        request = AuthorizationRequest(client, embedded_platform)
         answer = await sign_in(http, request, "admin@demo.example", DEV_PASSWORD)
         assert answer.status_code == 302, answer.text
         yield client, request, query(answer.headers["location"])["code"]
 
 
 async def test_a_code_is_used_once_and_its_reuse_revokes_the_token(
-    platform: Settings, http: httpx.AsyncClient
+    embedded_platform: Settings, http: httpx.AsyncClient
 ) -> None:
-    token_url = f"{dev_idp.issuer(platform)}/token"
-    async with code_for_admin(platform, http) as (client, request, code):
+    token_url = f"{dev_idp.issuer(embedded_platform)}/token"
+    async with code_for_admin(embedded_platform, http) as (client, request, code):
         first = await client.fetch_token(token_url, code=code, code_verifier=request.verifier)
-        assert (await client.get(f"{dev_idp.issuer(platform)}/userinfo")).status_code == 200
+        assert (
+            await client.get(f"{dev_idp.issuer(embedded_platform)}/userinfo")
+        ).status_code == 200
         with pytest.raises(OAuthError) as refused:
             await client.fetch_token(token_url, code=code, code_verifier=request.verifier)
         assert refused.value.error == "invalid_grant"
         revoked = await http.get(
-            f"{dev_idp.issuer(platform)}/userinfo",
+            f"{dev_idp.issuer(embedded_platform)}/userinfo",
             headers={"Authorization": f"Bearer {first['access_token']}"},
         )
     assert revoked.status_code == 401
@@ -130,11 +123,11 @@ async def test_a_code_is_used_once_and_its_reuse_revokes_the_token(
 
 
 async def test_a_wrong_pkce_verifier_is_refused(
-    platform: Settings, http: httpx.AsyncClient
+    embedded_platform: Settings, http: httpx.AsyncClient
 ) -> None:
-    token_url = f"{dev_idp.issuer(platform)}/token"
-    async with code_for_admin(platform, http) as (client, request, code):
-        other = AuthorizationRequest(client, platform).verifier
+    token_url = f"{dev_idp.issuer(embedded_platform)}/token"
+    async with code_for_admin(embedded_platform, http) as (client, request, code):
+        other = AuthorizationRequest(client, embedded_platform).verifier
         with pytest.raises(OAuthError) as wrong:
             await client.fetch_token(token_url, code=code, code_verifier=other)
         assert wrong.value.error == "invalid_grant"
@@ -147,17 +140,17 @@ async def test_a_wrong_pkce_verifier_is_refused(
 
 
 async def test_a_wrong_client_secret_is_refused(
-    platform: Settings, http: httpx.AsyncClient
+    embedded_platform: Settings, http: httpx.AsyncClient
 ) -> None:
-    async with code_for_admin(platform, http) as (_, request, code):
+    async with code_for_admin(embedded_platform, http) as (_, request, code):
         pass
     answer = await http.post(
-        f"{dev_idp.issuer(platform)}/token",
+        f"{dev_idp.issuer(embedded_platform)}/token",
         data={
             "grant_type": "authorization_code",
             "code": code,
             "code_verifier": request.verifier,
-            "redirect_uri": dev_idp.redirect_uris(platform)[0],
+            "redirect_uri": dev_idp.redirect_uris(embedded_platform)[0],
         },
         auth=(dev_idp.CLIENT_ID, "not-the-secret"),
     )
@@ -165,11 +158,11 @@ async def test_a_wrong_client_secret_is_refused(
     assert answer.json()["error"] == "invalid_client"
 
 
-def _authorize_params(platform: Settings, **changes: str | None) -> dict[str, str]:
+def _authorize_params(embedded_platform: Settings, **changes: str | None) -> dict[str, str]:
     params: dict[str, str | None] = {
         "response_type": "code",
         "client_id": dev_idp.CLIENT_ID,
-        "redirect_uri": dev_idp.redirect_uris(platform)[0],
+        "redirect_uri": dev_idp.redirect_uris(embedded_platform)[0],
         "scope": "openid email",
         "state": "s-1",
         "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
@@ -203,7 +196,7 @@ def _authorize_params(platform: Settings, **changes: str | None) -> dict[str, st
     ],
 )
 async def test_a_refused_authorization_request(
-    platform: Settings,
+    embedded_platform: Settings,
     http: httpx.AsyncClient,
     changes: dict[str, str | None],
     error: str,
@@ -213,7 +206,8 @@ async def test_a_refused_authorization_request(
     redirect URI are verified; before that it is answered here, never redirected.
     """
     answer = await http.get(
-        f"{dev_idp.issuer(platform)}/authorize", params=_authorize_params(platform, **changes)
+        f"{dev_idp.issuer(embedded_platform)}/authorize",
+        params=_authorize_params(embedded_platform, **changes),
     )
     if not back_to_client:
         assert answer.status_code == 400
@@ -222,16 +216,16 @@ async def test_a_refused_authorization_request(
         return
     assert answer.status_code == 302
     location = answer.headers["location"]
-    assert location.startswith(dev_idp.redirect_uris(platform)[0] + "?")
+    assert location.startswith(dev_idp.redirect_uris(embedded_platform)[0] + "?")
     assert query(location)["error"] == error
     assert query(location)["state"] == "s-1"
 
 
 async def test_the_login_page_lists_the_users_and_refuses_a_wrong_password(
-    platform: Settings, http: httpx.AsyncClient
+    embedded_platform: Settings, http: httpx.AsyncClient
 ) -> None:
-    async with oauth_client(platform) as client:
-        request = AuthorizationRequest(client, platform)
+    async with oauth_client(embedded_platform) as client:
+        request = AuthorizationRequest(client, embedded_platform)
     page = await http.get(request.url)
     assert page.headers["content-type"].startswith("text/html")
     assert '<html lang="vi">' in page.text
@@ -257,7 +251,7 @@ async def test_the_login_page_lists_the_users_and_refuses_a_wrong_password(
     ],
 )
 async def test_malformed_requests_get_oauth_errors_not_500(
-    platform: Settings,
+    embedded_platform: Settings,
     http: httpx.AsyncClient,
     method: str,
     path: str,
@@ -265,33 +259,33 @@ async def test_malformed_requests_get_oauth_errors_not_500(
     status: int,
     error: str | None,
 ) -> None:
-    answer = await http.request(method, f"{dev_idp.issuer(platform)}{path}", data=data)
+    answer = await http.request(method, f"{dev_idp.issuer(embedded_platform)}{path}", data=data)
     assert answer.status_code == status
     if error is not None:
         assert answer.json()["error"] == error
 
 
 async def test_the_userinfo_needs_a_known_token(
-    platform: Settings, http: httpx.AsyncClient
+    embedded_platform: Settings, http: httpx.AsyncClient
 ) -> None:
     answer = await http.get(
-        f"{dev_idp.issuer(platform)}/userinfo", headers={"Authorization": "Bearer made-up"}
+        f"{dev_idp.issuer(embedded_platform)}/userinfo", headers={"Authorization": "Bearer made-up"}
     )
     assert answer.status_code == 401
     assert "invalid_token" in answer.headers["www-authenticate"]
 
 
 def test_the_key_and_the_client_secret_are_private_files_kept_across_restarts(
-    platform: Settings,
+    embedded_platform: Settings,
 ) -> None:
-    secret_path = dev_idp.client_secret_path(platform)
-    key_path = folder(platform) / KEY_FILE
+    secret_path = dev_idp.client_secret_path(embedded_platform)
+    key_path = folder(embedded_platform) / KEY_FILE
     for path in (secret_path, key_path):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     secret = secret_path.read_text(encoding="utf-8")
     key = key_path.read_text(encoding="utf-8")
     assert len(secret.strip()) >= 32
-    restarted = embedded_settings(Path(platform.data_dir), SECRET_KEY)
+    restarted = embedded_settings(Path(embedded_platform.data_dir), SECRET_KEY)
     create_app(restarted, configure_logs=False)
     assert dev_idp.client_secret_path(restarted).read_text(encoding="utf-8") == secret
     assert key_path.read_text(encoding="utf-8") == key
