@@ -10,10 +10,12 @@ import click
 import msgspec
 import uvicorn
 
+from ebhxh import dev_idp
 from ebhxh.app import create_app
 from ebhxh.cli.common import load_settings, run, with_database
 from ebhxh.cli.sandbox import mail_folder
 from ebhxh.db.migrate import migrate_forwards
+from ebhxh.dev_idp.users import DEV_PASSWORD
 from ebhxh.settings import Settings
 from ebhxh.tenancy.bootstrap import CreatedTenant, create_tenant, tenant_count
 from ebhxh.vss_sandbox.inbox import MailCatcher
@@ -62,6 +64,11 @@ def serve(host: str | None, port: int | None, no_worker: bool, migrate: bool | N
     bind_port = port or settings.port
     click.echo(f"eBHXH on http://{bind_host}:{bind_port}  (docs: /docs)")
     settings = msgspec.structs.replace(settings, host=bind_host, port=bind_port)
+    if settings.dev_idp_enabled:
+        click.echo(
+            f"Development sign-in (demo users, password '{DEV_PASSWORD}'; never in "
+            f"production): {dev_idp.issuer(settings)}"
+        )
     app = create_app(settings, with_worker=not no_worker, configure_logs=False)
     catcher = None
     if settings.vss_url is None:  # the mounted sandbox mails through our own catcher

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidRequestError
 from litestar import Litestar, Request, Response, get, post, route
 from litestar.datastructures import State
 from litestar.enums import MediaType
@@ -99,6 +100,13 @@ async def authorize(request: AnyRequest) -> Response[Any]:
         grant = provider.get_consent_grant(oauth, end_user=user)
     except OAuth2Error as error:
         return provider.handle_error_response(oauth, error)  # type: ignore[no-any-return]
+    except ValueError as malformed:
+        # Authlib quotes some parameters (redirect URI, response type) in its error text and
+        # refuses to build one holding characters RFC 6749 forbids there (`"`, `\`, non-ASCII).
+        if "forbidden characters" not in str(malformed):
+            raise
+        refusal = InvalidRequestError("A parameter holds characters it may not.")
+        return provider.handle_error_response(oauth, refusal)  # type: ignore[no-any-return]
     if user is None:
         return _login_form(provider.issuer, oauth, email=email, failed=request.method == "POST")
     return provider.create_authorization_response(  # type: ignore[no-any-return]

@@ -187,6 +187,8 @@ class Store:
 
     def add_token(self, token: IssuedToken, code: IssuedCode | None) -> None:
         with self._lock:
+            for stale in [t for t, item in self._tokens.items() if item.is_expired()]:
+                del self._tokens[stale]
             self._tokens[token.access_token] = token
             if code is not None:
                 code.access_tokens.append(token.access_token)
