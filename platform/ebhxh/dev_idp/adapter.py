@@ -42,10 +42,10 @@ class _Payload(OAuth2Payload):  # type: ignore[misc]
 class LitestarOAuth2Request(OAuth2Request):  # type: ignore[misc]
     def __init__(
         self, method: str, uri: str, headers: Mapping[str, str], query: Pairs, form: Pairs
-    ):
+    ) -> None:
         # Litestar's headers are case-insensitive, which Authlib's lookups rely on.
         super().__init__(method=method, uri=uri, headers=headers)
-        self._args = dict(reversed(query))
+        self._args = dict(reversed(query))  # reversed: the first of repeated values wins
         self._form = dict(reversed(form))
         self.payload = _Payload([*query, *form])
 
