@@ -119,19 +119,15 @@ class AuthController(Controller):
         opt=PUBLIC,
         status_code=302,
     )
-    async def callback(
-        self,
-        request: Request[Any, Any, Any],
-        state: FromQuery[str | None] = None,
-        code: FromQuery[str | None] = None,
-        error: FromQuery[str | None] = None,
-    ) -> Redirect:
+    async def callback(self, request: Request[Any, Any, Any]) -> Redirect:
+        # Read from the query directly: `state` is a name Litestar reserves for app state.
+        query = request.query_params
         settings = _settings(request)
         finished = await flow.finish(
-            state=state,
+            state=query.get("state"),
             browser_state=request.cookies.get(STATE_COOKIE),
-            code=code,
-            error=error,
+            code=query.get("code"),
+            error=query.get("error"),
             oidc=_oidc(request),
             box=_box(request),
             redis=request.app.state.redis_pool,
