@@ -38,7 +38,8 @@ def parse_form(html: str) -> tuple[str, dict[str, str]]:
 
 async def through_provider(authorize_url: str, login: str, redirect_uri: str) -> str:
     """Follow the provider from its authorization URL through its login and consent forms
-    to the redirect back to us; returns that callback URL."""
+    to the redirect back to us; returns that callback URL.
+    """
     async with httpx.AsyncClient(timeout=15) as idp:
         url, method, data = authorize_url, "GET", None
         for _ in range(20):

@@ -1,5 +1,6 @@
 """Fixtures of the SSO tests: the certified provider (one per run), and the app served as
-https://sso.test so that its `Secure` session cookie travels like in production."""
+https://sso.test so that its `Secure` session cookie travels like in production.
+"""
 
 from __future__ import annotations
 
@@ -97,4 +98,3 @@ async def configure_sso(
 
 def new_tenant(client: AsyncTestClient[Litestar]) -> TenantHandle:
     return tenant_on(client)
-

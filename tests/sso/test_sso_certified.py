@@ -1,9 +1,10 @@
 """Signing in end to end against a certified OpenID provider (npm `oidc-provider`), through
-its login and consent forms, on PostgreSQL."""
+its login and consent forms, on PostgreSQL.
+"""
 
 from __future__ import annotations
 
-import time
+import asyncio
 
 import pytest
 from litestar import Litestar
@@ -240,7 +241,7 @@ async def test_a_new_signing_key_at_the_provider_is_picked_up(
 
     certified.rotate_key()
     # The relying party re-fetches keys at most this often; wait it out honestly.
-    time.sleep(oidc.JWKS_REFRESH_INTERVAL_SECONDS)
+    await asyncio.sleep(oidc.JWKS_REFRESH_INTERVAL_SECONDS)
     value = await _signed_in(sso_client, tenant, "lan")
 
     assert certified.kid != old_kid
