@@ -98,3 +98,13 @@ async def configure_sso(
 
 def new_tenant(client: AsyncTestClient[Litestar]) -> TenantHandle:
     return tenant_on(client)
+
+
+@pytest.fixture
+async def sso_tenant(
+    sso_client: AsyncTestClient[Litestar], certified: CertifiedProvider
+) -> TenantHandle:
+    """A new tenant whose identity provider is the certified one."""
+    tenant = new_tenant(sso_client)
+    await configure_sso(sso_client, tenant, certified)
+    return tenant

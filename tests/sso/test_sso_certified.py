@@ -66,24 +66,22 @@ async def test_full_code_flow_signs_in_and_the_session_reaches_tenant_data(
 
 
 async def test_roles_follow_the_mapping_on_every_sign_in(
-    sso_client: Client, certified: CertifiedProvider, people: People
+    sso_client: Client, sso_tenant: TenantHandle, people: People
 ) -> None:
-    tenant = new_tenant(sso_client)
-    await configure_sso(sso_client, tenant, certified)
     people.add("binh", "ebhxh-hr")
-    first = await _signed_in(sso_client, tenant, "binh")
+    first = await _signed_in(sso_client, sso_tenant, "binh")
     me = await sso_client.get("/auth/me", headers=as_browser(first))
     assert me.json()["roles"] == ["hr"]
     user_id = me.json()["user_id"]
 
     people.add("binh", "ebhxh-viewers", "ebhxh-hr")
-    second = await _signed_in(sso_client, tenant, "binh")
+    second = await _signed_in(sso_client, sso_tenant, "binh")
     me = await sso_client.get("/auth/me", headers=as_browser(second))
     assert me.json()["roles"] == ["hr", "viewer"]
     assert me.json()["user_id"] == user_id  # the same person, not a new user
 
     people.add("binh", "ebhxh-viewers")
-    third = await _signed_in(sso_client, tenant, "binh")
+    third = await _signed_in(sso_client, sso_tenant, "binh")
     me = await sso_client.get("/auth/me", headers=as_browser(third))
     assert me.json()["roles"] == ["viewer"]
     refused = await sso_client.put("/organisation", json=HANOI_TREE, headers=as_browser(third))
@@ -92,7 +90,7 @@ async def test_roles_follow_the_mapping_on_every_sign_in(
     # Groups that map to nothing: refused, and the person's earlier sessions stop working.
     people.add("binh", "marketing")
     answer = await sign_in(
-        sso_client, f"/auth/login?tenant={tenant.created.slug}", "binh", REDIRECT_URI
+        sso_client, f"/auth/login?tenant={sso_tenant.created.slug}", "binh", REDIRECT_URI
     )
     assert answer.status_code == 403
     assert error_code(answer.text) == "sso_no_role"
@@ -100,12 +98,10 @@ async def test_roles_follow_the_mapping_on_every_sign_in(
 
 
 async def test_a_person_without_a_mapped_role_is_refused_with_a_page(
-    sso_client: Client, certified: CertifiedProvider, people: People
+    sso_client: Client, sso_tenant: TenantHandle, people: People
 ) -> None:
-    tenant = new_tenant(sso_client)
-    await configure_sso(sso_client, tenant, certified)
     people.add("chi", "marketing")
-    start = f"/auth/login?tenant={tenant.created.slug}"
+    start = f"/auth/login?tenant={sso_tenant.created.slug}"
 
     answer = await sign_in(sso_client, start, "chi", REDIRECT_URI)
 
@@ -171,23 +167,19 @@ async def test_sign_in_starts_from_the_email_domain(
 
 
 async def test_an_unsafe_next_is_replaced_by_the_default(
-    sso_client: Client, certified: CertifiedProvider, people: People
+    sso_client: Client, sso_tenant: TenantHandle, people: People
 ) -> None:
-    tenant = new_tenant(sso_client)
-    await configure_sso(sso_client, tenant, certified)
     people.add("em", "ebhxh-viewers")
-    start = f"/auth/login?tenant={tenant.created.slug}&next=//evil.example/x"
+    start = f"/auth/login?tenant={sso_tenant.created.slug}&next=//evil.example/x"
     answer = await sign_in(sso_client, start, "em", REDIRECT_URI)
     assert answer.headers["location"] == "/auth/me"
 
 
 async def test_logout_ends_the_session(
-    sso_client: Client, certified: CertifiedProvider, people: People
+    sso_client: Client, sso_tenant: TenantHandle, people: People
 ) -> None:
-    tenant = new_tenant(sso_client)
-    await configure_sso(sso_client, tenant, certified)
     people.add("giang", "ebhxh-hr")
-    value = await _signed_in(sso_client, tenant, "giang")
+    value = await _signed_in(sso_client, sso_tenant, "giang")
     assert (await sso_client.get("/auth/me", headers=as_browser(value))).status_code == 200
 
     out = await sso_client.post("/auth/logout", headers=as_browser(value))
@@ -249,15 +241,13 @@ async def test_a_new_signing_key_at_the_provider_is_picked_up(
 
 
 async def test_a_state_that_does_not_match_the_browser_is_refused(
-    sso_client: Client, certified: CertifiedProvider, people: People
+    sso_client: Client, sso_tenant: TenantHandle, people: People
 ) -> None:
     from tests.sso.browser import through_provider
 
-    tenant = new_tenant(sso_client)
-    await configure_sso(sso_client, tenant, certified)
     people.add("minh", "ebhxh-admins")
     started = await sso_client.get(
-        f"/auth/login?tenant={tenant.created.slug}", follow_redirects=False
+        f"/auth/login?tenant={sso_tenant.created.slug}", follow_redirects=False
     )
     callback = await through_provider(started.headers["location"], "minh", REDIRECT_URI)
     path = callback.removeprefix("https://sso.test")
@@ -276,15 +266,13 @@ async def test_a_state_that_does_not_match_the_browser_is_refused(
 
 
 async def test_a_callback_is_used_once(
-    sso_client: Client, certified: CertifiedProvider, people: People
+    sso_client: Client, sso_tenant: TenantHandle, people: People
 ) -> None:
     from tests.sso.browser import through_provider
 
-    tenant = new_tenant(sso_client)
-    await configure_sso(sso_client, tenant, certified)
     people.add("nga", "ebhxh-admins")
     started = await sso_client.get(
-        f"/auth/login?tenant={tenant.created.slug}", follow_redirects=False
+        f"/auth/login?tenant={sso_tenant.created.slug}", follow_redirects=False
     )
     state = started.cookies.get("ebhxh_sso_state") or ""
     callback = await through_provider(started.headers["location"], "nga", REDIRECT_URI)
