@@ -36,9 +36,12 @@ def parse_form(html: str) -> tuple[str, dict[str, str]]:
     return form.action, form.fields
 
 
-async def through_provider(authorize_url: str, login: str, redirect_uri: str) -> str:
+async def through_provider(
+    authorize_url: str, login: str, redirect_uri: str, *, cancel: bool = False
+) -> str:
     """Follow the provider from its authorization URL through its login and consent forms
-    to the redirect back to us; returns that callback URL.
+    to the redirect back to us; returns that callback URL. With `cancel` the person clicks
+    the provider's cancel link on its first page instead.
     """
     async with httpx.AsyncClient(timeout=15) as idp:
         url, method, data = authorize_url, "GET", None
@@ -51,6 +54,11 @@ async def through_provider(authorize_url: str, login: str, redirect_uri: str) ->
                 url, method, data = target, "GET", None
                 continue
             assert response.status_code == 200, response.text[:500]
+            if cancel:
+                link = re.search(r'href="([^"]*/abort)"', response.text)
+                assert link, response.text[:500]
+                url, method, data = urljoin(url, link.group(1)), "GET", None
+                continue
             action, fields = parse_form(response.text)
             if fields.get("prompt") == "login":
                 fields.update(login=login, password="anything")

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from ebhxh.demo.threaded import free_port
 from ebhxh.sso import oidc
 from tests.conftest import HANOI_TREE, HQ_DECLARATION, TenantHandle
-from tests.sso.browser import as_browser, error_code, session_value, sign_in
+from tests.sso.browser import as_browser, error_code, session_value, sign_in, through_provider
 from tests.sso.certified_idp import CertifiedProvider
 from tests.sso.conftest import REDIRECT_URI, People, configure_sso, new_tenant
 
@@ -243,8 +242,6 @@ async def test_a_new_signing_key_at_the_provider_is_picked_up(
 async def test_a_state_that_does_not_match_the_browser_is_refused(
     sso_client: Client, sso_tenant: TenantHandle, people: People
 ) -> None:
-    from tests.sso.browser import through_provider
-
     people.add("minh", "ebhxh-admins")
     started = await sso_client.get(
         f"/auth/login?tenant={sso_tenant.created.slug}", follow_redirects=False
@@ -268,8 +265,6 @@ async def test_a_state_that_does_not_match_the_browser_is_refused(
 async def test_a_callback_is_used_once(
     sso_client: Client, sso_tenant: TenantHandle, people: People
 ) -> None:
-    from tests.sso.browser import through_provider
-
     people.add("nga", "ebhxh-admins")
     started = await sso_client.get(
         f"/auth/login?tenant={sso_tenant.created.slug}", follow_redirects=False
@@ -285,6 +280,21 @@ async def test_a_callback_is_used_once(
 
     assert replayed.status_code == 400
     assert error_code(replayed.text) == "sso_state_invalid"
+
+
+async def test_a_person_who_cancels_at_the_provider_gets_a_page(
+    sso_client: Client, sso_tenant: TenantHandle
+) -> None:
+    started = await sso_client.get(
+        f"/auth/login?tenant={sso_tenant.created.slug}", follow_redirects=False
+    )
+    callback = await through_provider(started.headers["location"], "", REDIRECT_URI, cancel=True)
+
+    answer = await sso_client.get(callback.removeprefix("https://sso.test"), follow_redirects=False)
+
+    assert answer.status_code == 403
+    assert error_code(answer.text) == "sso_idp_error"
+    assert "access_denied" in answer.text
 
 
 async def test_a_provider_that_is_down_gives_a_clear_page(sso_client: Client) -> None:
@@ -306,8 +316,27 @@ async def test_a_provider_that_is_down_gives_a_clear_page(sso_client: Client) ->
     assert error_code(answer.text) == "sso_idp_unavailable"
 
 
-@pytest.mark.parametrize("unused", [None])
-async def test_no_provider_configured(sso_client: Client, unused: None) -> None:
+async def test_a_provider_that_goes_down_mid_sign_in_gives_a_clear_page(
+    sso_client: Client, sso_tenant: TenantHandle, people: People, certified: CertifiedProvider
+) -> None:
+    people.add("oanh", "ebhxh-hr")
+    started = await sso_client.get(
+        f"/auth/login?tenant={sso_tenant.created.slug}", follow_redirects=False
+    )
+    callback = await through_provider(started.headers["location"], "oanh", REDIRECT_URI)
+    certified.stop()
+    try:
+        answer = await sso_client.get(
+            callback.removeprefix("https://sso.test"), follow_redirects=False
+        )
+    finally:
+        certified.start()
+
+    assert answer.status_code == 503
+    assert error_code(answer.text) == "sso_idp_unavailable"
+
+
+async def test_no_provider_configured(sso_client: Client) -> None:
     tenant = new_tenant(sso_client)
     answer = await sso_client.get(
         f"/auth/login?tenant={tenant.created.slug}", follow_redirects=False
