@@ -16,6 +16,7 @@ from ebhxh.app import create_app
 from ebhxh.settings import Settings
 from tests.conftest import REDIS_URL, RUN_ID, SECRET_KEY, TenantHandle, tenant_on
 from tests.sso.certified_idp import CertifiedProvider, ensure_installed
+from tests.sso.rogue_idp import RogueProvider
 
 PUBLIC_URL = "https://sso.test"
 REDIRECT_URI = PUBLIC_URL + "/auth/callback"
@@ -28,6 +29,15 @@ def certified(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CertifiedPro
     provider.start()
     yield provider
     provider.stop()
+
+
+@pytest.fixture(scope="session")
+def rogue() -> Iterator[RogueProvider]:
+    """A provider we control (see `tests.sso.rogue_idp`)."""
+    provider = RogueProvider()
+    provider.server.start()
+    yield provider
+    provider.server.stop()
 
 
 @pytest.fixture

@@ -7,56 +7,19 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from joserfc import jwt
 from joserfc.jwk import OctKey, RSAKey
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import TenantHandle
 from tests.sso.browser import error_code
-from tests.sso.conftest import ROLE_MAPPING, new_tenant
+from tests.sso.rogue_flow import attempt, configure_rogue
 from tests.sso.rogue_idp import RogueProvider, b64, unsigned
 
 Client = AsyncTestClient[Litestar]
-
-
-@pytest.fixture(scope="module")
-def rogue() -> Iterator[RogueProvider]:
-    provider = RogueProvider()
-    provider.server.start()
-    yield provider
-    provider.server.stop()
-
-
-async def _configure(client: Client, rogue: RogueProvider) -> TenantHandle:
-    tenant = new_tenant(client)
-    answer = await client.put(
-        "/identity-provider",
-        headers=tenant.headers,
-        json={
-            "issuer": rogue.issuer,
-            "client_id": rogue.client_id,
-            "client_secret": rogue.client_secret,
-            "role_mapping": ROLE_MAPPING,
-        },
-    )
-    assert answer.status_code == 200, answer.text
-    return tenant
-
-
-async def _attempt(client: Client, tenant: TenantHandle) -> httpx.Response:
-    started = await client.get(f"/auth/login?tenant={tenant.created.slug}", follow_redirects=False)
-    assert started.status_code == 302, started.text
-    async with httpx.AsyncClient() as browser:
-        back = await browser.get(started.headers["location"])
-    assert back.status_code == 302
-    callback = httpx.URL(back.headers["location"])
-    return await client.get(f"{callback.path}?{callback.query.decode()}", follow_redirects=False)
 
 
 def _tampered(rogue: RogueProvider, claims: dict[str, Any]) -> str:
@@ -130,8 +93,8 @@ async def test_the_rogue_provider_can_sign_someone_in(
     validation's doing.
     """
     rogue.minter = RogueProvider.signed
-    tenant = await _configure(sso_client, rogue)
-    answer = await _attempt(sso_client, tenant)
+    tenant = await configure_rogue(sso_client, rogue)
+    answer = await attempt(sso_client, tenant)
     assert answer.status_code == 302, answer.text
     me = await sso_client.get("/auth/me", follow_redirects=False)
     assert me.json()["roles"] == ["viewer"]
@@ -142,9 +105,9 @@ async def test_a_bad_id_token_is_refused(
     sso_client: Client, rogue: RogueProvider, case: str
 ) -> None:
     rogue.minter = REFUSED[case]
-    tenant = await _configure(sso_client, rogue)
+    tenant = await configure_rogue(sso_client, rogue)
 
-    answer = await _attempt(sso_client, tenant)
+    answer = await attempt(sso_client, tenant)
 
     assert answer.status_code == 401, answer.text
     assert error_code(answer.text) == "sso_id_token_invalid"
@@ -155,14 +118,14 @@ async def test_a_bad_id_token_is_refused(
 
 async def test_a_replayed_nonce_is_refused(sso_client: Client, rogue: RogueProvider) -> None:
     rogue.minter = RogueProvider.signed
-    tenant = await _configure(sso_client, rogue)
-    assert (await _attempt(sso_client, tenant)).status_code == 302
+    tenant = await configure_rogue(sso_client, rogue)
+    assert (await attempt(sso_client, tenant)).status_code == 302
     captured = rogue.issued[-1]
     sso_client.cookies.clear()
 
     # A later attempt (new state, new nonce) handed the earlier, genuine token.
     rogue.minter = lambda provider, claims: captured
-    answer = await _attempt(sso_client, tenant)
+    answer = await attempt(sso_client, tenant)
 
     assert answer.status_code == 401
     assert error_code(answer.text) == "sso_id_token_invalid"
