@@ -60,7 +60,12 @@ def _future(rogue: RogueProvider, claims: dict[str, Any]) -> str:
     return rogue.signed({**claims, "iat": now + 3600, "exp": now + 7200})
 
 
+def _long_subject(rogue: RogueProvider, claims: dict[str, Any]) -> str:
+    return rogue.signed({**claims, "sub": "s" * 256})
+
+
 REFUSED = {
+    "subject-too-long": _long_subject,
     "tampered": _tampered,
     "expired": _expired,
     "wrong-audience": _wrong_audience,
@@ -74,6 +79,7 @@ REFUSED = {
 
 
 REASONS = {
+    "subject-too-long": "invalid_claim (sub)",
     "tampered": "bad_signature",
     "expired": "expired_token",
     "wrong-audience": "invalid_claim (aud)",

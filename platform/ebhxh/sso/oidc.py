@@ -44,6 +44,8 @@ METADATA_TTL_SECONDS = 3600.0
 JWKS_REFRESH_INTERVAL_SECONDS = 5.0
 """A token with an unknown key id re-fetches the JWKS at most this often, so forged key
 ids cannot make us hammer the provider."""
+MAX_SUBJECT_LENGTH = 255
+"""OIDC Core 2: `sub` is at most 255 ASCII characters."""
 LEEWAY_SECONDS = 60
 """Clock skew tolerated on `exp` and `iat`."""
 
@@ -256,6 +258,8 @@ class OidcClient:
             registry.validate(claims)
         except JoseError as exc:
             raise _invalid_token(_reason(exc)) from exc
+        if len(str(claims["sub"])) > MAX_SUBJECT_LENGTH:
+            raise _invalid_token("invalid_claim (sub)")
         audience = claims["aud"]
         if (
             isinstance(audience, list)

@@ -14,7 +14,7 @@ import msgspec
 from authlib.common.security import is_secure_transport
 
 from ebhxh.auth.principal import Principal
-from ebhxh.db.errors import is_unique_violation
+from ebhxh.db.errors import is_conflict, is_unique_violation
 from ebhxh.db.ids import as_uuid
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.errors import ErrorCode, ProblemError
@@ -136,7 +136,28 @@ async def sign_in(
     now: dt.datetime,
     settings: Settings,
 ) -> SignedIn:
-    """Sign in the person of validated ID-token `claims` to the scope's tenant."""
+    """Sign in the person of validated ID-token `claims` to the scope's tenant.
+
+    Two first sign-ins of one person at once collide on the identity's unique index; the
+    loser runs again and finds the identity the winner created.
+    """
+    try:
+        return await _sign_in(scope, config, claims, issuer=issuer, now=now, settings=settings)
+    except Exception as exc:
+        if not is_conflict(exc):
+            raise
+    return await _sign_in(scope, config, claims, issuer=issuer, now=now, settings=settings)
+
+
+async def _sign_in(
+    scope: TenantScope,
+    config: IdentityProviderConfig,
+    claims: dict[str, Any],
+    *,
+    issuer: str,
+    now: dt.datetime,
+    settings: Settings,
+) -> SignedIn:
     subject = str(claims["sub"])
     roles = mapped_roles(claims, config)
     async with scope.transaction():
@@ -189,7 +210,8 @@ async def _user_for_new_identity(scope: TenantScope, claims: dict[str, Any]) -> 
             raise ProblemError(ErrorCode.SSO_EMAIL_TAKEN, status=409)
         return as_uuid(existing["id"])
     name = claims.get("name")
-    user = User(email=email, display_name=name if isinstance(name, str) and name else email)
+    display_name = name.strip()[:255] if isinstance(name, str) and name.strip() else email
+    user = User(email=email, display_name=display_name)
     await user.save()
     return as_uuid(user.id)
 
