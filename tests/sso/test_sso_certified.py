@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import asyncio
 
+import msgspec
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from ebhxh.app import create_app
 from ebhxh.demo.threaded import free_port
+from ebhxh.settings import Settings
 from ebhxh.sso import oidc
 from tests.conftest import HANOI_TREE, HQ_DECLARATION, TenantHandle
 from tests.sso.browser import as_browser, error_code, session_value, sign_in, through_provider
@@ -61,7 +64,9 @@ async def test_full_code_flow_signs_in_and_the_session_reaches_tenant_data(
     sso_client.cookies.clear()
     by_token = await sso_client.get("/auth/me", headers=tenant.headers)
     assert by_token.json()["via"] == "token"
-    assert (await sso_client.get("/auth/me")).status_code == 401
+    anonymous = await sso_client.get("/auth/me")
+    assert anonymous.status_code == 401
+    assert anonymous.headers["content-type"] == "application/problem+json"  # an API route
 
 
 async def test_roles_follow_the_mapping_on_every_sign_in(
@@ -343,3 +348,21 @@ async def test_no_provider_configured(sso_client: Client) -> None:
     )
     assert answer.status_code == 404
     assert error_code(answer.text) == "sso_not_configured"
+
+
+async def test_redis_down_gives_a_clear_page_and_sessions_keep_working(
+    sso_settings: Settings, sso_tenant: TenantHandle, sso_client: Client, people: People
+) -> None:
+    people.add("phuc", "ebhxh-viewers")
+    value = await _signed_in(sso_client, sso_tenant, "phuc")
+    no_redis = msgspec.structs.replace(sso_settings, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    app = create_app(no_redis, configure_logs=False)
+    async with AsyncTestClient(app=app, base_url="https://sso.test") as degraded:
+        answer = await degraded.get(
+            f"/auth/login?tenant={sso_tenant.created.slug}", follow_redirects=False
+        )
+        me = await degraded.get("/auth/me", headers=as_browser(value))
+
+    assert answer.status_code == 503
+    assert error_code(answer.text) == "sso_session_store_unavailable"
+    assert me.status_code == 200  # sessions live in the database

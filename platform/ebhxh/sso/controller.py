@@ -80,7 +80,6 @@ class AuthController(Controller):
 
     path = "/auth"
     tags = ["Single sign-on"]
-    exception_handlers = HTML_ERRORS  # type: ignore[assignment]
 
     @get(
         "/login",
@@ -88,6 +87,7 @@ class AuthController(Controller):
         summary="Start signing in with the company's SSO (by tenant slug or email)",
         opt=PUBLIC,
         status_code=302,
+        exception_handlers=HTML_ERRORS,
     )
     async def login(
         self,
@@ -118,6 +118,7 @@ class AuthController(Controller):
         summary="Where the identity provider sends the browser back",
         opt=PUBLIC,
         status_code=302,
+        exception_handlers=HTML_ERRORS,
     )
     async def callback(self, request: Request[Any, Any, Any]) -> Redirect:
         # Read from the query directly: `state` is a name Litestar reserves for app state.
@@ -156,6 +157,7 @@ class AuthController(Controller):
         summary="End the browser session (its cookie stops working at once)",
         opt=PUBLIC,
         status_code=200,
+        exception_handlers=HTML_ERRORS,
     )
     async def logout(self, request: Request[Any, Any, Any]) -> Response[str]:
         settings = _settings(request)

@@ -8,12 +8,16 @@ from html import escape
 from http import HTTPStatus
 from typing import Any
 
+import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
 
 from ebhxh.errors import ErrorCode, ProblemError
 from ebhxh.errors.messages import Language, negotiate, render
 from ebhxh.observability.context import current_request_id
+
+log = structlog.get_logger(__name__)
 
 _TITLES: dict[Language, str] = {"vi": "Không đăng nhập được", "en": "Sign-in failed"}
 _CODE_LABEL: dict[Language, str] = {"vi": "Mã lỗi", "en": "Error code"}
@@ -65,14 +69,34 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
     return error_page(request, ProblemError(ErrorCode.SSO_LOGIN_INPUT, status=400))
 
 
+_BY_STATUS = {
+    401: ErrorCode.NOT_AUTHENTICATED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    503: ErrorCode.SERVICE_UNAVAILABLE,
+}
+
+
 def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[str]:
+    # A browser route never answers 500: what is not a client error is "try again later".
     status = exc.status_code if 400 <= exc.status_code < 500 else 503
-    code = ErrorCode.NOT_FOUND if status == 404 else ErrorCode.SERVICE_UNAVAILABLE
-    if status not in (404, 503):
-        code = ErrorCode.INVALID_PARAMETER
+    code = _BY_STATUS.get(status, ErrorCode.INVALID_PARAMETER)
     phrase = HTTPStatus(status).phrase
     return error_page(request, ProblemError(code, status=status, params={"reason": phrase}))
 
 
-HTML_ERRORS = {ProblemError: _problem, ValidationException: _validation, HTTPException: _http}
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
+    # Logged with its traceback like any unexpected error; the person gets a page saying to
+    # try again (the database or another part being down is the usual cause), not a 500.
+    log.exception("sso_unexpected_error", path=request.url.path, error_type=type(exc).__name__)
+    return error_page(request, ProblemError(ErrorCode.SERVICE_UNAVAILABLE, status=503))
+
+
+HTML_ERRORS: ExceptionHandlersMap = {
+    ProblemError: _problem,
+    ValidationException: _validation,
+    HTTPException: _http,
+    Exception: _unexpected,
+}
 """Exception handlers of the browser routes: errors as pages, not problem documents."""
