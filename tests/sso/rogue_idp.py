@@ -38,6 +38,7 @@ class RogueProvider:
         self.key = RSAKey.generate_key(2048, parameters={"kid": "rogue-1"}, private=True)
         self.minter: Minter = RogueProvider.signed
         self.issued: list[str] = []
+        self.discovery_requests = 0
         self._nonces: dict[str, str] = {}
         self.server = ThreadedServer(self._app())
         self.issuer = self.server.url
@@ -65,6 +66,7 @@ class RogueProvider:
 
         @get("/.well-known/openid-configuration", sync_to_thread=False)
         def discovery() -> dict[str, Any]:
+            provider.discovery_requests += 1
             return {
                 "issuer": provider.issuer,
                 "authorization_endpoint": provider.issuer + "/authorize",

@@ -1,5 +1,6 @@
 """What a sign-in does to users and memberships, below the HTTP flow: concurrent first
-sign-ins of one person make one user; the roles claim may be a list or a single value.
+sign-ins of one person make one user; the roles claim may be a list or a single value;
+discovery documents are cached.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from litestar.testing import AsyncTestClient
 
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.settings import Settings
+from ebhxh.sso.oidc import OidcClient
 from ebhxh.sso.schemas import IdentityProviderConfig
 from ebhxh.sso.service import SignedIn, mapped_roles, sign_in
 from ebhxh.sso.tables import SsoIdentity
 from ebhxh.tenancy.tables import Membership, Role, User
 from tests.conftest import in_app, tenant_on
+from tests.sso.rogue_idp import RogueProvider
 
 CONFIG = IdentityProviderConfig(
     issuer="https://idp.example.vn",
@@ -73,3 +76,14 @@ async def test_two_first_sign_ins_at_once_make_one_user(
         return users, identities, roles
 
     assert in_app(sso_client, counts) == (1, 1, 1)
+
+
+async def test_discovery_is_fetched_once_and_cached(rogue: RogueProvider) -> None:
+    client = OidcClient(timeout=5)
+    before = rogue.discovery_requests
+    first = await client.metadata(rogue.issuer)
+    second = await client.metadata(rogue.issuer)
+    assert first == second and first.token_endpoint == rogue.issuer + "/token"
+    assert rogue.discovery_requests == before + 1
+    assert (await OidcClient(timeout=5).metadata(rogue.issuer)) == first
+    assert rogue.discovery_requests == before + 2  # a new client (process) fetches again
