@@ -24,6 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from ebhxh.demo.threaded import free_port
 from ebhxh.settings import Settings
 from ebhxh.signing.tables import SignatureSetup
+from ebhxh.sso.tables import IdentityProvider
 from ebhxh.worker.redis import connect_lazily, locate_redis
 from tests.conftest import (
     REDIS_URL,
@@ -165,10 +166,33 @@ async def _ciphertexts(client: Client, unit_id: str) -> Any:
     return bytes(in_app(client, read))
 
 
+def _idp_ciphertext(client: Client, tenant: TenantHandle) -> bytes:
+    async def read() -> Any:
+        return (
+            await IdentityProvider.select(IdentityProvider.client_secret_ciphertext)
+            .where(IdentityProvider.tenant == tenant.id)
+            .first()
+        )["client_secret_ciphertext"]
+
+    return bytes(in_app(client, read))
+
+
 async def test_secrets_rotate_re_encrypts_under_the_first_key(
     client: Client, tenant: TenantHandle, test_pki: Pki, settings: Settings
 ) -> None:
     unit_id = await signed_unit(client, tenant, test_pki)
+    idp_secret = "idp-client-secret-to-rotate"
+    configured = await client.put(
+        "/identity-provider",
+        headers=tenant.headers,
+        json={
+            "issuer": "https://login.example.vn",
+            "client_id": "ebhxh",
+            "client_secret": idp_secret,
+            "role_mapping": {},
+        },
+    )
+    assert configured.status_code == 200, configured.text
     env = {"EBHXH_DATABASE_URL": str(settings.database_url)}
     new_key = Fernet.generate_key().decode()
     stranger = Fernet.generate_key().decode()
@@ -190,6 +214,10 @@ async def test_secrets_rotate_re_encrypts_under_the_first_key(
         assert json.loads(Fernet(new_key).decrypt(ciphertext)) == {"pin": test_pki.PIN}
         with pytest.raises(InvalidToken):
             Fernet(SECRET_KEY).decrypt(ciphertext)
+        idp_ciphertext = _idp_ciphertext(client, tenant)
+        assert Fernet(new_key).decrypt(idp_ciphertext) == idp_secret.encode()
+        with pytest.raises(InvalidToken):
+            Fernet(SECRET_KEY).decrypt(idp_ciphertext)
     finally:  # the suite's other tests share this database and its key: rotate back
         back = rotate(f"{SECRET_KEY},{new_key}")
         assert back.returncode == 0, back.stderr

@@ -32,6 +32,7 @@ ALLOWED_UNSCOPED = {
     "employees/recovery.py",  # likewise: finds stalled employee syncs across tenants
     "signing/pending.py",  # likewise: finds pending signing requests for signer plugins
     "devices/credentials.py",  # a device credential or pairing code names its tenant
+    "sso/lookup.py",  # a session cookie, an email domain name their tenant (before a scope)
 }
 QUERY_METHODS = {"select", "objects", "update", "delete", "insert", "count", "exists", "raw"}
 

@@ -43,6 +43,8 @@ from ebhxh.plugins.manager import Plugins
 from ebhxh.runtime import Runtime
 from ebhxh.settings import Settings
 from ebhxh.signing.controller import SigningController
+from ebhxh.sso.controller import AuthController, IdentityProviderController
+from ebhxh.sso.oidc import OidcClient
 from ebhxh.switching.controller import SwitchController
 from ebhxh.units.controller import ProvinceController, UnitController
 from ebhxh.vss_sandbox.app import create_sandbox_app, create_sandbox_tables
@@ -67,6 +69,8 @@ ROUTES = [
     EmployeeController,
     DeviceController,
     DeviceAgentController,
+    AuthController,
+    IdentityProviderController,
 ]
 
 
@@ -183,6 +187,7 @@ def create_app(
                 "clock": runtime.clock,
                 "signing": runtime.signing,
                 "version": __version__,
+                "oidc": OidcClient(settings.sso_http_timeout_seconds),
             }
         ),
         logging_config=None,

@@ -206,6 +206,52 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             ),
         ),
     ] = 120
+    public_url: Annotated[
+        str | None,
+        msgspec.Meta(
+            description=(
+                "The platform's address as browsers see it (https://ebhxh.example.vn), for "
+                "the single sign-on redirect URI (`<public_url>/auth/callback`). Unset: "
+                "taken from each request (fine when no proxy rewrites the host)."
+            )
+        ),
+    ] = None
+    session_cookie_secure: Annotated[
+        bool | None,
+        msgspec.Meta(
+            description=(
+                "Mark the browser session cookie `Secure` (sent over https only). Unset: on, "
+                "except on the embedded default, which is served over plain http locally."
+            )
+        ),
+    ] = None
+    session_idle_minutes: Annotated[
+        int,
+        msgspec.Meta(
+            ge=1,
+            le=7 * 24 * 60,
+            description="A browser session ends after this many minutes without a request.",
+        ),
+    ] = 480
+    session_absolute_hours: Annotated[
+        int,
+        msgspec.Meta(
+            ge=1,
+            le=30 * 24,
+            description="A browser session ends this many hours after sign-in, used or not.",
+        ),
+    ] = 24
+    sso_http_timeout_seconds: Annotated[
+        float,
+        msgspec.Meta(
+            gt=0,
+            le=60,
+            description=(
+                "Timeout of each call to a tenant's identity provider (discovery, keys, "
+                "token exchange); a provider slower than this is answered as unreachable."
+            ),
+        ),
+    ] = 10.0
     bootstrap_demo_tenant: Annotated[
         bool | None,
         msgspec.Meta(
@@ -247,6 +293,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     def gateway_url(self) -> str:
         """Where the platform reaches VSS."""
         return self.vss_url or f"http://{self.host}:{self.port}/vss"
+
+    @property
+    def cookie_secure(self) -> bool:
+        """Whether the session cookie is `Secure` (see `session_cookie_secure`)."""
+        if self.session_cookie_secure is None:
+            return not self.embedded
+        return self.session_cookie_secure
 
     @property
     def should_bootstrap_demo_tenant(self) -> bool:

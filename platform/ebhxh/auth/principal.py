@@ -18,6 +18,9 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     roles: frozenset[Role]
     credential_id: uuid.UUID
     """The API token (or, with SSO, the session) the request was proven with."""
+    via: str = "token"
+    """How the caller proved who they are: `token` (an API token) or `session` (a browser
+    signed in with single sign-on)."""
 
     @property
     def scope(self) -> TenantScope:

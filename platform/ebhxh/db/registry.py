@@ -10,6 +10,7 @@ from ebhxh.employees.tables import Employee, EmployeeSync
 from ebhxh.organisation.tables import OrgNode
 from ebhxh.paper_route.tables import PaperDossier
 from ebhxh.signing.tables import SignatureSetup, SigningRequest
+from ebhxh.sso.tables import IdentityProvider, IdentityProviderDomain, SsoIdentity, SsoSession
 from ebhxh.switching.tables import ProviderSwitch, ProviderSwitchEvent
 from ebhxh.tenancy.tables import ApiToken, Membership, Tenant, User
 from ebhxh.units.tables import InsuranceUnit
@@ -33,6 +34,10 @@ ALL_TABLES: tuple[type[Table], ...] = (
     Employee,
     DevicePairing,
     Device,
+    IdentityProvider,
+    IdentityProviderDomain,
+    SsoIdentity,
+    SsoSession,
 )
 
 GLOBAL_TABLES: tuple[type[Table], ...] = (Tenant, User)

@@ -414,6 +414,58 @@ MESSAGES: Mapping[ErrorCode, Message] = {
         "new one of the same tax code (serial {new}): the token was renewed or replaced. Set the "
         "signature up with the new certificate, then file the change-of-registration dossier.",
     ),
+    ErrorCode.SSO_TENANT_UNKNOWN: Message(
+        "Không tìm thấy công ty để đăng nhập bằng SSO (mã `{value}`).",
+        "No company to sign in to with SSO was found (`{value}`).",
+    ),
+    ErrorCode.SSO_NOT_CONFIGURED: Message(
+        "Công ty này chưa cấu hình đăng nhập một lần (SSO).",
+        "This company has not configured single sign-on (SSO).",
+    ),
+    ErrorCode.SSO_LOGIN_INPUT: Message(
+        "Hãy cho biết mã công ty (`tenant`) hoặc địa chỉ email (`email`) để đăng nhập.",
+        "Give the company's slug (`tenant`) or your email address (`email`) to sign in.",
+    ),
+    ErrorCode.SSO_STATE_INVALID: Message(
+        "Phiên đăng nhập không hợp lệ hoặc đã hết hạn; vui lòng đăng nhập lại.",
+        "The sign-in attempt is invalid or has expired; please sign in again.",
+    ),
+    ErrorCode.SSO_IDP_ERROR: Message(
+        "Nhà cung cấp danh tính từ chối đăng nhập: {reason}.",
+        "The identity provider refused the sign-in: {reason}.",
+    ),
+    ErrorCode.SSO_IDP_UNAVAILABLE: Message(
+        "Không liên lạc được với nhà cung cấp danh tính của công ty; vui lòng thử lại sau.",
+        "The company's identity provider cannot be reached; please try again later.",
+    ),
+    ErrorCode.SSO_ID_TOKEN_INVALID: Message(
+        "Mã định danh (ID token) từ nhà cung cấp danh tính không hợp lệ: {reason}.",
+        "The ID token from the identity provider is not valid: {reason}.",
+    ),
+    ErrorCode.SSO_NO_ROLE: Message(
+        "Tài khoản của bạn chưa được cấp quyền nào trong công ty này; hãy liên hệ quản trị viên.",
+        "Your account has no role in this company; please contact your administrator.",
+    ),
+    ErrorCode.SSO_EMAIL_MISSING: Message(
+        "Nhà cung cấp danh tính không gửi địa chỉ email của bạn.",
+        "The identity provider did not send your email address.",
+    ),
+    ErrorCode.SSO_EMAIL_TAKEN: Message(
+        "Địa chỉ email này đã thuộc về một tài khoản khác; hãy liên hệ quản trị viên.",
+        "This email address already belongs to another account; contact your administrator.",
+    ),
+    ErrorCode.SSO_EMAIL_DOMAIN_TAKEN: Message(
+        "Tên miền email `{value}` đã được công ty khác sử dụng cho SSO.",
+        "The email domain `{value}` is already used for SSO by another company.",
+    ),
+    ErrorCode.SSO_SESSION_STORE_UNAVAILABLE: Message(
+        "Không lưu được phiên đăng nhập lúc này; vui lòng thử lại sau.",
+        "The sign-in cannot be recorded right now; please try again later.",
+    ),
+    ErrorCode.IDENTITY_PROVIDER_NOT_FOUND: Message(
+        "Công ty chưa cấu hình nhà cung cấp danh tính.",
+        "The company has no identity provider configured.",
+    ),
     ErrorCode.NOT_AUTHENTICATED: Message(
         "Cần đăng nhập hoặc token API hợp lệ.",
         "Sign in or send a valid API token.",

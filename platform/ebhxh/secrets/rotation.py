@@ -9,11 +9,14 @@ tenant is written, so a wrong key list never half-rotates a tenant.
 from __future__ import annotations
 
 import msgspec
+from piccolo.columns import Bytea
+from piccolo.table import Table
 
 from ebhxh.db.ids import as_uuid
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.secrets.box import SecretBox
 from ebhxh.signing.tables import SignatureSetup
+from ebhxh.sso.tables import IdentityProvider
 from ebhxh.tenancy.tables import Tenant
 
 
@@ -24,8 +27,17 @@ class RotationReport(msgspec.Struct, kw_only=True):
     secrets: int
 
 
+ENCRYPTED_COLUMNS: tuple[tuple[type[Table], Bytea], ...] = (
+    (SignatureSetup, SignatureSetup.secrets_ciphertext),
+    (IdentityProvider, IdentityProvider.client_secret_ciphertext),
+)
+"""Every column holding a secret under the SecretBox (a new one must be added here)."""
+
+
 async def rotate_secrets(box: SecretBox) -> RotationReport:
-    """Re-encrypt every signer secret under `box`'s first key."""
+    """Re-encrypt every stored secret (signer secrets, IdP client secrets) under `box`'s
+    first key.
+    """
     tenant_ids = [row["id"] for row in await Tenant.select(Tenant.id)]
     rotated = 0
     for tenant_id in tenant_ids:
@@ -34,21 +46,18 @@ async def rotate_secrets(box: SecretBox) -> RotationReport:
 
 
 async def _rotate_tenant(scope: TenantScope, box: SecretBox) -> int:
+    rotated = 0
     async with scope.transaction():
-        rows = await scope.select(
-            SignatureSetup, SignatureSetup.id, SignatureSetup.secrets_ciphertext
-        )
-        rotated = 0
-        for row in rows:
-            old = bytes(row["secrets_ciphertext"])
-            # Only if unchanged since read: a setup saved meanwhile is already under the
-            # first key, and must not be overwritten with the old secret re-encrypted.
-            written = (
-                await scope.update(
-                    SignatureSetup, {SignatureSetup.secrets_ciphertext: box.rotate(old)}
+        for table, column in ENCRYPTED_COLUMNS:
+            id_column = table._meta.primary_key
+            for row in await scope.select(table, id_column, column):
+                old = bytes(row[column._meta.name])
+                # Only if unchanged since read: a row saved meanwhile is already under the
+                # first key, and must not be overwritten with the old secret re-encrypted.
+                written = (
+                    await scope.update(table, {column: box.rotate(old)})
+                    .where(id_column == row[id_column._meta.name], column == old)
+                    .returning(id_column)
                 )
-                .where(SignatureSetup.id == row["id"], SignatureSetup.secrets_ciphertext == old)
-                .returning(SignatureSetup.id)
-            )
-            rotated += len(written)
+                rotated += len(written)
     return rotated

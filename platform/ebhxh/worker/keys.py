@@ -21,3 +21,10 @@ def queue_key(queue_name: str) -> str:
 def plugin_key(plugin: str, name: str) -> str:
     """A key a plugin owns (a lock, a cursor): namespaced by the plugin's name."""
     return f"{PREFIX}plugin:{plugin}:{name}"
+
+
+def sso_login_state(state_hash: str) -> str:
+    """A single sign-on attempt under way (tenant, nonce, PKCE verifier), keyed by the
+    SHA-256 of its `state`; written with a short TTL and taken with GETDEL (single use).
+    """
+    return f"{PREFIX}sso:login:{state_hash}"
