@@ -33,6 +33,8 @@ from ebhxh.http.openapi import openapi_config, swagger_assets
 from ebhxh.metrics.controller import REQUEST_METRICS, MetricsController
 from ebhxh.observability.logging import configure_logging
 from ebhxh.observability.request_id import request_id_middleware
+from ebhxh.operators.audit import operator_audit_middleware
+from ebhxh.operators.controller import OperatorController, SupportAccessController
 from ebhxh.organisation.controller import OrganisationController
 from ebhxh.paper_route.controller import PaperRouteController
 from ebhxh.plugins.manager import Plugins
@@ -63,6 +65,8 @@ ROUTES = [
     EmployeeController,
     DeviceController,
     DeviceAgentController,
+    OperatorController,
+    SupportAccessController,
 ]
 
 
@@ -148,6 +152,7 @@ def create_app(
             request_id_middleware,
             REQUEST_METRICS.middleware,  # before auth: refused requests are counted too
             DefineMiddleware(BearerTokenMiddleware, exclude=["^/docs", "^/static/", "^/vss"]),
+            operator_audit_middleware,  # inside auth: it needs the caller
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),

@@ -18,6 +18,8 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     roles: frozenset[Role]
     credential_id: uuid.UUID
     """The API token (or, with SSO, the session) the request was proven with."""
+    operator_id: uuid.UUID | None = None
+    """Set when a platform operator acts in the tenant through a support grant."""
 
     @property
     def scope(self) -> TenantScope:
@@ -26,3 +28,12 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
 
     def has_any(self, roles: frozenset[Role]) -> bool:
         return bool(self.roles & roles) or Role.ADMIN in self.roles
+
+
+class OperatorPrincipal(msgspec.Struct, frozen=True, kw_only=True):
+    """A platform operator acting as such: may use the operator routes, no tenant's data."""
+
+    operator_id: uuid.UUID
+    user_id: uuid.UUID
+    email: str
+    credential_id: uuid.UUID

@@ -113,6 +113,11 @@ class ErrorCode(StrEnum):
     USB_TOKEN_ERROR = "usb_token_error"
     USB_SIGNING_DECLINED = "usb_signing_declined"
     CERT_CHANGED_ON_TOKEN = "cert_changed_on_token"
+    # tenants, their manifests and platform operators
+    TENANT_NOT_FOUND = "tenant_not_found"
+    SUPPORT_GRANT_NOT_FOUND = "support_grant_not_found"
+    SUPPORT_GRANT_NO_CREDENTIALS = "support_grant_no_credentials"
+    SIGNER_TYPE_NOT_ENABLED = "signer_type_not_enabled"
     # auth and the rest of HTTP
     NOT_AUTHENTICATED = "not_authenticated"
     FORBIDDEN = "forbidden"
