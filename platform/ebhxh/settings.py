@@ -216,6 +216,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         ),
     ] = None
 
+    tenant_manifests_dir: Annotated[
+        str | None,
+        msgspec.Meta(
+            description=(
+                "Folder of tenant manifests (*.toml) that `ebhxh serve` applies at start, as "
+                "`ebhxh tenants apply` would. Unset: `tenants` on the embedded default when "
+                "that folder exists; elsewhere none (run `ebhxh tenants apply` in a deploy "
+                "step instead)."
+            )
+        ),
+    ] = None
+
     def __post_init__(self) -> None:
         for network in self.metrics_networks:
             try:
@@ -236,6 +248,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     def gateway_url(self) -> str:
         """Where the platform reaches VSS."""
         return self.vss_url or f"http://{self.host}:{self.port}/vss"
+
+    @property
+    def manifests_at_start(self) -> Path | None:
+        """The manifest folder `serve` applies at start, if any."""
+        if self.tenant_manifests_dir:
+            return Path(self.tenant_manifests_dir)
+        default = Path("tenants")
+        return default if self.embedded and default.is_dir() else None
 
     @property
     def should_bootstrap_demo_tenant(self) -> bool:

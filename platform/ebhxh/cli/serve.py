@@ -16,6 +16,7 @@ from ebhxh.cli.sandbox import mail_folder
 from ebhxh.db.migrate import migrate_forwards
 from ebhxh.settings import Settings
 from ebhxh.tenancy.bootstrap import CreatedTenant, create_tenant, tenant_count
+from ebhxh.tenant_manifests.reconcile import reconcile_folder
 from ebhxh.vss_sandbox.inbox import MailCatcher
 
 DEMO_SLUG = "demo"
@@ -58,6 +59,14 @@ def serve(host: str | None, port: int | None, no_worker: bool, migrate: bool | N
                 f"    {created.token}\n"
                 "Open the docs page, press Authorize and paste it.\n"
             )
+    folder = settings.manifests_at_start
+    if folder is not None:  # a broken manifest is reported; it does not stop the service
+        click.echo(f"Tenant manifests in {folder}/:")
+        run(
+            with_database(
+                settings, reconcile_folder(folder, settings, dry_run=False, echo=click.echo)
+            )
+        )
     bind_host = host or settings.host
     bind_port = port or settings.port
     click.echo(f"eBHXH on http://{bind_host}:{bind_port}  (docs: /docs)")

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
 from ebhxh.cli.common import load_settings, run, with_database
-from ebhxh.plugins.manager import load_plugins
-from ebhxh.secrets.box import SecretBox
 from ebhxh.tenancy.bootstrap import TenantBootstrapError, create_tenant
-from ebhxh.tenant_manifests.reconcile import Report, apply_report, describe, prepare, summary
+from ebhxh.tenant_manifests.reconcile import reconcile_folder
 
 
 @click.group()
@@ -58,19 +55,6 @@ def apply(folder: Path, dry_run: bool) -> None:
     refused whole (file and field named) and the command exits 1; the others still apply.
     """
     settings = load_settings()
-    box = SecretBox.from_settings(settings)
-    installed = {plugin.distribution for plugin in load_plugins(settings.plugins_allow).loaded}
-
-    async def work() -> Report:
-        report = await prepare(folder, box=box, installed=installed, environ=os.environ)
-        for line in describe(report):
-            click.echo(line)
-        if not dry_run:
-            await apply_report(report, box)
-        return report
-
-    report = run(with_database(settings, work()))
-    for line in summary(report):
-        click.echo(line)
-    if not report.ok:
+    work = reconcile_folder(folder, settings, dry_run=dry_run, echo=click.echo)
+    if not run(with_database(settings, work)).ok:
         raise SystemExit(1)

@@ -7,14 +7,17 @@ rolled back and reported. Tenants without a manifest are listed and left alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import msgspec
 
 from ebhxh.errors import ProblemError
 from ebhxh.errors.messages import render
+from ebhxh.plugins.manager import load_plugins
 from ebhxh.secrets.box import SecretBox
+from ebhxh.settings import Settings
 from ebhxh.tenancy.tables import Tenant
 from ebhxh.tenant_manifests.apply import apply_plan
 from ebhxh.tenant_manifests.loader import ManifestError, load_folder
@@ -39,6 +42,24 @@ class Report(msgspec.Struct, kw_only=True):
     def count(self, action: Action) -> int:
         failed = {error.file for error in self.failed}
         return sum(1 for p in self.plans if p.action is action and p.desired.file not in failed)
+
+
+async def reconcile_folder(
+    folder: Path, settings: Settings, *, dry_run: bool, echo: Callable[[str], None]
+) -> Report:
+    """The whole command: plan, print the plan, apply unless `dry_run`, print the outcome.
+    Needs the tables bound to the settings' database.
+    """
+    box = SecretBox.from_settings(settings)
+    installed = {plugin.distribution for plugin in load_plugins(settings.plugins_allow).loaded}
+    report = await prepare(folder, box=box, installed=installed, environ=os.environ)
+    for line in describe(report):
+        echo(line)
+    if not dry_run:
+        await apply_report(report, box)
+    for line in summary(report):
+        echo(line)
+    return report
 
 
 async def prepare(
