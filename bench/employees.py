@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import resource
 import statistics
 import subprocess
@@ -36,29 +35,12 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench.common import PG_ADMIN, admin, cli, env
 from ebhxh.demo.threaded import free_port
 
 UNIT_CODE = "BEN100K"
 TAX_CODE = "0100109106"
 CHILD = (sys.executable, "-m", "bench.employees", "--child")
-PG_ADMIN = os.environ.get("EBHXH_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def _env(**settings: str) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("EBHXH_")}
-    return base | {f"EBHXH_{name.upper()}": value for name, value in settings.items()}
-
-
-def _cli(*args: str, env: dict[str, str]) -> None:
-    subprocess.run([sys.executable, "-m", "ebhxh.cli", *args], env=env, check=True)
-
-
-async def _admin(sql: str) -> None:
-    connection = await asyncpg.connect(PG_ADMIN)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
 
 
 async def _set_up_tenant(database_url: str, count: int) -> tuple[str, list[str]]:
@@ -157,7 +139,7 @@ async def _child(database_url: str, vss_url: str, tenant_id: str, unit_id: str, 
 def _sync_in_worker(database_url: str, vss_url: str, tenant: str, unit: str, page: int) -> Any:
     output = subprocess.run(
         [*CHILD, database_url, vss_url, tenant, unit, "--page-size", str(page)],
-        env=_env(log_level="warning"),
+        env=env(log_level="warning"),
         check=True,
         capture_output=True,
         text=True,
@@ -204,17 +186,17 @@ async def _baseline(database_url: str, vss_url: str, tenant: str, unit: str, pag
 def main(employees: int, page: int, rounds: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="ebhxh-bench-employees-"))
     name = f"ebhxh_bench_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
     database_url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
     port = free_port()
     vss_url = f"http://127.0.0.1:{port}"
     sandbox = subprocess.Popen(
         [sys.executable, "-m", "ebhxh.cli", "sandbox", "serve", "--port", str(port)],
-        env=_env(data_dir=str(folder), log_level="warning"),
+        env=env(data_dir=str(folder), log_level="warning"),
         stdout=subprocess.DEVNULL,
     )
     try:
-        _cli("migrate", env=_env(database_url=database_url, log_level="warning"))
+        cli("migrate", env=env(database_url=database_url, log_level="warning"))
         for _ in range(200):
             try:
                 httpx.get(f"{vss_url}/units", params={"tax_code": TAX_CODE}, timeout=1)
@@ -248,7 +230,7 @@ def main(employees: int, page: int, rounds: int) -> None:
     finally:
         sandbox.terminate()
         sandbox.wait(timeout=30)
-        asyncio.run(_admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        asyncio.run(admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
     baseline = statistics.median(baselines)
     first = sorted(firsts, key=lambda run: run["seconds"])[len(firsts) // 2]

@@ -37,6 +37,8 @@ from ebhxh.http.openapi import openapi_config, swagger_assets
 from ebhxh.metrics.controller import REQUEST_METRICS, MetricsController
 from ebhxh.observability.logging import configure_logging
 from ebhxh.observability.request_id import request_id_middleware
+from ebhxh.operators.audit import operator_audit_middleware
+from ebhxh.operators.controller import OperatorController, SupportAccessController
 from ebhxh.organisation.controller import OrganisationController
 from ebhxh.paper_route.controller import PaperRouteController
 from ebhxh.plugins.manager import Plugins
@@ -71,6 +73,8 @@ ROUTES = [
     DeviceAgentController,
     AuthController,
     IdentityProviderController,
+    OperatorController,
+    SupportAccessController,
 ]
 
 
@@ -173,6 +177,7 @@ def create_app(
             DefineMiddleware(
                 BearerTokenMiddleware, exclude=["^/docs", "^/static/", "^/vss", "^/dev-idp"]
             ),
+            operator_audit_middleware,  # inside auth: it needs the caller
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),

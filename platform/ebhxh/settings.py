@@ -272,6 +272,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             )
         ),
     ] = None
+    tenant_manifests_dir: Annotated[
+        str | None,
+        msgspec.Meta(
+            description=(
+                "Folder of tenant manifests (*.toml) that `ebhxh serve` applies at start, as "
+                "`ebhxh tenants apply` would. Unset: `tenants` on the embedded default when "
+                "that folder exists; elsewhere none (run `ebhxh tenants apply` in a deploy "
+                "step instead)."
+            )
+        ),
+    ] = None
 
     def __post_init__(self) -> None:
         for network in self.metrics_networks:
@@ -300,6 +311,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         if self.session_cookie_secure is None:
             return not self.embedded
         return self.session_cookie_secure
+
+    @property
+    def manifests_at_start(self) -> Path | None:
+        """The manifest folder `serve` applies at start, if any."""
+        if self.tenant_manifests_dir:
+            return Path(self.tenant_manifests_dir)
+        default = Path("tenants")
+        return default if self.embedded and default.is_dir() else None
 
     @property
     def should_bootstrap_demo_tenant(self) -> bool:

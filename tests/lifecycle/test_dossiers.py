@@ -13,6 +13,7 @@ import pytest
 
 from ebhxh.clock import ShiftedClock
 from ebhxh.settings import Settings
+from ebhxh.tenancy.tables import Tenant
 from ebhxh.vss_sandbox.inbox import MailCatcher, activation_code
 from tests.conftest import (
     UNIT_EMAIL,
@@ -106,6 +107,11 @@ async def test_rejection_then_re_registration_then_approval(
     client: Client, tenant: TenantHandle, test_pki: Pki, sandbox: Sandbox, mail: MailCatcher
 ) -> None:
     unit_id = await signed_unit(client, tenant, test_pki)
+    # What a manifest's [notifications] emails sets: these hear about dossiers too.
+    also = '["ketoan@congty.example"]'
+    in_app(
+        client, Tenant.update({Tenant.notification_emails: also}).where(Tenant.id == tenant.id).run
+    )
     first = await create_dossier(client, tenant, unit_id, "register-unit-code")
     waiting = await until(client, tenant, first["id"], "awaiting_activation")
     await activate(client, tenant, mail, waiting)
@@ -114,6 +120,7 @@ async def test_rejection_then_re_registration_then_approval(
     assert rejected["reason"] == "Tên đơn vị không khớp giấy phép kinh doanh"
     notice = await notified(mail, tenant, "bị từ chối")
     assert "Lý do: Tên đơn vị không khớp giấy phép kinh doanh" in notice.get_content()
+    assert "ketoan@congty.example" in notice["To"]
 
     second = await client.post(f"/dossiers/{first['id']}/re-registration", headers=tenant.headers)
     assert second.status_code == 201, second.text

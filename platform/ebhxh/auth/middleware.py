@@ -1,27 +1,42 @@
-"""Authentication middleware: `Authorization: Bearer <token>` (machines) or the SSO session
-cookie (browsers) -> `request.user` (a Principal).
+"""Authentication middleware: `Authorization: Bearer <credential>` (machines, operators)
+or the SSO session cookie (browsers) -> `request.user`.
 
-A bearer header wins when both are present. It also binds the tenant and user ids to the
-log context, so every log line of the request says whose it was.
+A bearer credential's prefix says what it is: an API token (`ebhxh_`) or a support grant
+(`ebhxhsp_`) gives a tenant `Principal`; an operator token (`ebhxhop_`) gives an
+`OperatorPrincipal`, which only the operator routes accept. A bearer header wins over the
+cookie. It also binds the tenant, user and operator ids to the log context, so every log
+line of the request says whose it was.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import structlog
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from ebhxh.auth.principal import Principal
+from ebhxh.auth.principal import OperatorPrincipal, Principal
 from ebhxh.auth.tokens import hash_token, resolve_token
+from ebhxh.operators.credentials import resolve_operator_token, resolve_support_token
 from ebhxh.sso.lookup import resolve_session
 from ebhxh.sso.sessions import SESSION_COOKIE, idle_limit
 
 PUBLIC_PATHS = {"/health", "/ready", "/docs", "/docs/.*", "/schema", "/schema/.*", "/static/.*"}
 
 
+async def resolve_bearer(credential: str, now: dt.datetime) -> Principal | OperatorPrincipal | None:
+    """Whoever a bearer `credential` proves, or None."""
+    return (
+        await resolve_token(credential, now)
+        or await resolve_support_token(credential, now)
+        or await resolve_operator_token(credential)
+    )
+
+
 class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
-    """Resolve the bearer token or session cookie of every non-public request."""
+    """Resolve the bearer credential or session cookie of every non-public request."""
 
     async def authenticate_request(
         self,
@@ -30,15 +45,20 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         now = connection.app.state.clock.now()
         header = connection.headers.get("authorization", "")
         scheme, _, credential = header.partition(" ")
-        principal: Principal | None = None
+        principal: Principal | OperatorPrincipal | None = None
         if scheme.lower() == "bearer" and credential.strip():
-            principal = await resolve_token(credential.strip(), now)
+            principal = await resolve_bearer(credential.strip(), now)
         elif not header and (cookie := connection.cookies.get(SESSION_COOKIE)):
             settings = connection.app.state.settings
             principal = await resolve_session(hash_token(cookie), now, idle_limit(settings))
         if principal is None:
             raise NotAuthorizedException()
-        structlog.contextvars.bind_contextvars(
-            tenant_id=str(principal.tenant_id), user_id=str(principal.user_id)
-        )
+        if isinstance(principal, OperatorPrincipal):
+            structlog.contextvars.bind_contextvars(operator_id=str(principal.operator_id))
+        else:
+            structlog.contextvars.bind_contextvars(
+                tenant_id=str(principal.tenant_id), user_id=str(principal.user_id)
+            )
+            if principal.operator_id is not None:
+                structlog.contextvars.bind_contextvars(operator_id=str(principal.operator_id))
         return AuthenticationResult(user=principal, auth=principal.credential_id)

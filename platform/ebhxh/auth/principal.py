@@ -21,6 +21,8 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     via: str = "token"
     """How the caller proved who they are: `token` (an API token) or `session` (a browser
     signed in with single sign-on)."""
+    operator_id: uuid.UUID | None = None
+    """Set when a platform operator acts in the tenant through a support grant."""
 
     @property
     def scope(self) -> TenantScope:
@@ -29,3 +31,12 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
 
     def has_any(self, roles: frozenset[Role]) -> bool:
         return bool(self.roles & roles) or Role.ADMIN in self.roles
+
+
+class OperatorPrincipal(msgspec.Struct, frozen=True, kw_only=True):
+    """A platform operator acting as such: may use the operator routes, no tenant's data."""
+
+    operator_id: uuid.UUID
+    user_id: uuid.UUID
+    email: str
+    credential_id: uuid.UUID

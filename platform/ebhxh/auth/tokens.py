@@ -33,9 +33,10 @@ def hash_token(plain: str) -> str:
     return hashlib.sha256(plain.encode()).hexdigest()
 
 
-def mint_token() -> MintedToken:
-    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    return MintedToken(plain=plain, token_hash=hash_token(plain), prefix=plain[:12])
+def mint_token(prefix: str = TOKEN_PREFIX) -> MintedToken:
+    """A new random credential starting with `prefix` (which says what kind it is)."""
+    plain = prefix + secrets.token_urlsafe(32)
+    return MintedToken(plain=plain, token_hash=hash_token(plain), prefix=plain[: len(prefix) + 6])
 
 
 async def resolve_token(plain: str, now: dt.datetime) -> Principal | None:

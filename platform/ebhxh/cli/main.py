@@ -10,6 +10,7 @@ from ebhxh.cli.csc_sandbox import csc_sandbox
 from ebhxh.cli.demo import demo
 from ebhxh.cli.employees import employees
 from ebhxh.cli.migrate import migrate
+from ebhxh.cli.operators import operators
 from ebhxh.cli.plugins import plugins
 from ebhxh.cli.sandbox import sandbox
 from ebhxh.cli.secrets import secrets
@@ -35,6 +36,7 @@ for command in (
     secrets,
     plugins,
     tenants,
+    operators,
     settings,
     sandbox,
     csc_sandbox,

@@ -6,6 +6,8 @@ a demo tenant and prints its admin token, so a newcomer can use the docs page at
 
 from __future__ import annotations
 
+import os
+
 import click
 import msgspec
 import uvicorn
@@ -18,6 +20,7 @@ from ebhxh.db.migrate import migrate_forwards
 from ebhxh.dev_idp.users import DEV_PASSWORD
 from ebhxh.settings import Settings
 from ebhxh.tenancy.bootstrap import CreatedTenant, create_tenant, tenant_count
+from ebhxh.tenant_manifests.reconcile import reconcile_folder
 from ebhxh.vss_sandbox.inbox import MailCatcher
 
 DEMO_SLUG = "demo"
@@ -62,8 +65,18 @@ def serve(host: str | None, port: int | None, no_worker: bool, migrate: bool | N
             )
     bind_host = host or settings.host
     bind_port = port or settings.port
-    click.echo(f"eBHXH on http://{bind_host}:{bind_port}  (docs: /docs)")
     settings = msgspec.structs.replace(settings, host=bind_host, port=bind_port)
+    if settings.dev_idp_enabled:
+        # What the demo manifest reads: where the development provider is, and its secret.
+        os.environ.setdefault("EBHXH_DEV_IDP_ISSUER", dev_idp.issuer(settings))
+        secret = dev_idp.client_secret_path(settings).read_text(encoding="utf-8").strip()
+        os.environ.setdefault("EBHXH_DEV_IDP_CLIENT_SECRET", secret)
+    folder = settings.manifests_at_start
+    if folder is not None:  # a broken manifest is reported; it does not stop the service
+        click.echo(f"Tenant manifests in {folder}/:")
+        applying = reconcile_folder(folder, settings, dry_run=False, echo=click.echo)
+        run(with_database(settings, applying))
+    click.echo(f"eBHXH on http://{bind_host}:{bind_port}  (docs: /docs)")
     if settings.dev_idp_enabled:
         click.echo(
             f"Development sign-in (demo users, password '{DEV_PASSWORD}'; never in "

@@ -7,6 +7,7 @@ from piccolo.table import Table
 from ebhxh.devices.tables import Device, DevicePairing
 from ebhxh.dossiers.tables import Dossier, DossierEvent, OutboxJob
 from ebhxh.employees.tables import Employee, EmployeeSync
+from ebhxh.operators.tables import OperatorAction, PlatformOperator, SupportGrant
 from ebhxh.organisation.tables import OrgNode
 from ebhxh.paper_route.tables import PaperDossier
 from ebhxh.signing.tables import SignatureSetup, SigningRequest
@@ -38,9 +39,19 @@ ALL_TABLES: tuple[type[Table], ...] = (
     IdentityProviderDomain,
     SsoIdentity,
     SsoSession,
+    PlatformOperator,
+    SupportGrant,
+    OperatorAction,
 )
 
-GLOBAL_TABLES: tuple[type[Table], ...] = (Tenant, User)
-"""Tables that are not tenant data; every other table has a `tenant` foreign key."""
+GLOBAL_TABLES: tuple[type[Table], ...] = (
+    Tenant,
+    User,
+    PlatformOperator,
+    SupportGrant,
+    OperatorAction,
+)
+"""Tables that are not tenant data (the platform's own: tenants, people, operators and
+their audit trail); every other table has a `tenant` foreign key."""
 
 TENANT_TABLES: tuple[type[Table], ...] = tuple(t for t in ALL_TABLES if t not in GLOBAL_TABLES)

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
 
-from litestar import Controller, Request, delete, get, post, put
+from litestar import Controller, delete, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
+from ebhxh.auth.guards import not_through_support
 from ebhxh.auth.principal import Principal
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.devices import service
@@ -32,11 +32,6 @@ def provide_devices(tenant_scope: NamedDependency[TenantScope]) -> DeviceService
     return DeviceService(tenant_scope)
 
 
-def _now(request: Request[Any, Any, Any]) -> dt.datetime:
-    now: dt.datetime = request.app.state.clock.now()
-    return now
-
-
 class DeviceController(Controller):
     """Devices (the USB-token bridge agent) paired to the tenant's users."""
 
@@ -48,14 +43,15 @@ class DeviceController(Controller):
         "/pairing-codes",
         operation_id="createPairingCode",
         summary="A one-time pairing code for one of your PCs (shown once, valid 10 minutes)",
+        guards=[not_through_support],
     )
     async def pairing_code(
         self,
         devices: NamedDependency[DeviceService],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
+        now: NamedDependency[dt.datetime],
     ) -> PairingCodeOut:
-        return await devices.pairing_code(principal.user_id, _now(request))
+        return await devices.pairing_code(principal.user_id, now)
 
     @get("/", operation_id="listDevices", summary="The tenant's paired devices")
     async def list_devices(self, devices: NamedDependency[DeviceService]) -> DeviceList:
@@ -78,9 +74,9 @@ class DeviceController(Controller):
         device_id: FromPath[uuid.UUID],
         devices: NamedDependency[DeviceService],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
+        now: NamedDependency[dt.datetime],
     ) -> DeviceOut:
-        return await devices.revoke(device_id, principal, _now(request))
+        return await devices.revoke(device_id, principal, now)
 
 
 class DeviceAgentController(Controller):
@@ -97,9 +93,9 @@ class DeviceAgentController(Controller):
         security=[],
     )
     async def pair(
-        self, data: JSONBody[PairDeviceIn], request: Request[Any, Any, Any]
+        self, data: JSONBody[PairDeviceIn], now: NamedDependency[dt.datetime]
     ) -> PairedDeviceOut:
-        return await service.pair(data.code, data.name, _now(request))
+        return await service.pair(data.code, data.name, now)
 
     @put(
         "/certificates",
@@ -112,8 +108,8 @@ class DeviceAgentController(Controller):
         self,
         data: JSONBody[DeviceCertificatesIn],
         device: NamedDependency[DeviceIdentity],
-        request: Request[Any, Any, Any],
+        now: NamedDependency[dt.datetime],
     ) -> DeviceOut:
         return await DeviceService(TenantScope(device.tenant_id)).report_certificates(
-            device, data.token, data.certificates, _now(request)
+            device, data.token, data.certificates, now
         )

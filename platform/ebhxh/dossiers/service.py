@@ -41,6 +41,7 @@ from ebhxh.signing.environment import SigningEnvironment
 from ebhxh.signing.service import SigningService
 from ebhxh.signing.tables import SigningRequest, SigningState
 from ebhxh.switching.track import open_switch_of, switch_waiting_on
+from ebhxh.tenancy.preferences import notification_emails
 from ebhxh.tenancy.tables import Membership, Role
 from ebhxh.units.lookup import unit_row
 from ebhxh.units.tables import InsuranceUnit
@@ -449,7 +450,9 @@ class DossierService:
         return False
 
     async def notify(self, dossier_id: uuid.UUID, notice: str) -> None:
-        """Email the tenant's admins and HR people about the dossier (an outbox action)."""
+        """Email the tenant's admins and HR people, and the addresses its manifest names,
+        about the dossier (an outbox action).
+        """
         dossier = await self.row(dossier_id)
         still_true = {
             Notice.APPROVED: S.APPROVED,
@@ -463,7 +466,8 @@ class DossierService:
         rows = await self.scope.select(Membership, Membership.user.email.as_alias("email")).where(
             Membership.role.is_in([Role.ADMIN.value, Role.HR.value])
         )
-        recipients = sorted({row["email"] for row in rows})
+        also = await notification_emails(self.scope.tenant_id)
+        recipients = sorted({row["email"] for row in rows} | set(also))
         if not recipients:
             log.warning("notification_without_recipients", dossier_id=str(dossier_id))
             return

@@ -127,6 +127,11 @@ class ErrorCode(StrEnum):
     SSO_EMAIL_DOMAIN_TAKEN = "sso_email_domain_taken"
     SSO_SESSION_STORE_UNAVAILABLE = "sso_session_store_unavailable"
     IDENTITY_PROVIDER_NOT_FOUND = "identity_provider_not_found"
+    # tenants, their manifests and platform operators
+    TENANT_NOT_FOUND = "tenant_not_found"
+    SUPPORT_GRANT_NOT_FOUND = "support_grant_not_found"
+    SUPPORT_GRANT_NO_CREDENTIALS = "support_grant_no_credentials"
+    SIGNER_TYPE_NOT_ENABLED = "signer_type_not_enabled"
     # auth and the rest of HTTP
     NOT_AUTHENTICATED = "not_authenticated"
     FORBIDDEN = "forbidden"

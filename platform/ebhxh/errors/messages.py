@@ -466,6 +466,22 @@ MESSAGES: Mapping[ErrorCode, Message] = {
         "Công ty chưa cấu hình nhà cung cấp danh tính.",
         "The company has no identity provider configured.",
     ),
+    ErrorCode.TENANT_NOT_FOUND: Message(
+        "Không tìm thấy khách hàng `{value}`.",
+        "There is no tenant `{value}`.",
+    ),
+    ErrorCode.SUPPORT_GRANT_NOT_FOUND: Message(
+        "Không tìm thấy quyền hỗ trợ này.",
+        "The support grant was not found.",
+    ),
+    ErrorCode.SUPPORT_GRANT_NO_CREDENTIALS: Message(
+        "Quyền hỗ trợ không được tạo thông tin đăng nhập lâu dài (mã ghép nối, token).",
+        "A support grant cannot create lasting credentials (pairing codes, tokens).",
+    ),
+    ErrorCode.SIGNER_TYPE_NOT_ENABLED: Message(
+        "Loại chữ ký `{value}` chưa được bật cho khách hàng này.",
+        "The signer type `{value}` is not enabled for this tenant.",
+    ),
     ErrorCode.NOT_AUTHENTICATED: Message(
         "Cần đăng nhập hoặc token API hợp lệ.",
         "Sign in or send a valid API token.",

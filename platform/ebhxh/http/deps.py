@@ -1,7 +1,10 @@
-"""Dependencies every controller may ask for by name: principal, scope, language, plugins."""
+"""Dependencies every controller may ask for by name: principal, scope, language, plugins,
+the time.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from litestar import Request
@@ -26,6 +29,12 @@ def provide_language(request: Request[Any, Any, Any]) -> Language:
     return negotiate(request.headers.get("accept-language"))
 
 
+def provide_now(request: Request[Any, Any, Any]) -> dt.datetime:
+    """The time of the request on the app's clock (tests run the app on a fixed one)."""
+    now: dt.datetime = request.app.state.clock.now()
+    return now
+
+
 def provide_catalogue(request: Request[Any, Any, Any]) -> PluginCatalogue:
     catalogue: PluginCatalogue = request.app.state.catalogue
     return catalogue
@@ -36,4 +45,5 @@ DEPENDENCIES = {
     "tenant_scope": Provide(provide_scope, sync_to_thread=False),
     "language": Provide(provide_language, sync_to_thread=False),
     "catalogue": Provide(provide_catalogue, sync_to_thread=False),
+    "now": Provide(provide_now, sync_to_thread=False),
 }

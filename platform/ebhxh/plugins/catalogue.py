@@ -80,6 +80,11 @@ class PluginCatalogue:
         entry = self._signer_types.get(name)
         return entry[1] if entry else None
 
+    def signer_type_distribution(self, name: str) -> str | None:
+        """The distribution that contributes signer type `name`."""
+        entry = self._signer_types.get(name)
+        return entry[0] if entry else None
+
     def signer_type_names(self) -> list[str]:
         return sorted(self._signer_types)
 

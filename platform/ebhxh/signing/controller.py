@@ -9,6 +9,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
 from ebhxh.auth.guards import requires
+from ebhxh.auth.principal import Principal
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.documents.forms import FormKind
 from ebhxh.errors.messages import Language
@@ -25,6 +26,7 @@ from ebhxh.signing.schemas import (
     SigningRequestOut,
 )
 from ebhxh.signing.service import SigningService
+from ebhxh.tenancy.preferences import enabled_plugins
 from ebhxh.tenancy.tables import Role
 
 PDF = "application/pdf"
@@ -47,13 +49,19 @@ class SigningController(Controller):
     tags = ["Signing"]
     dependencies = {"signing": Provide(provide_signing, sync_to_thread=False)}
 
-    @get("/signer-types", operation_id="listSignerTypes", summary="Installed signer types")
-    async def signer_types(self, catalogue: NamedDependency[PluginCatalogue]) -> SignerTypeList:
+    @get(
+        "/signer-types", operation_id="listSignerTypes", summary="Signer types this tenant may use"
+    )
+    async def signer_types(
+        self, catalogue: NamedDependency[PluginCatalogue], principal: NamedDependency[Principal]
+    ) -> SignerTypeList:
+        enabled = await enabled_plugins(principal.tenant_id)
         return SignerTypeList(
             signer_types=[
                 SignerTypeOut(name=s.name, label=s.label, secret_names=list(s.secret_names))
-                for s in (catalogue.signer_type(n) for n in catalogue.signer_type_names())
-                if s is not None
+                for n in catalogue.signer_type_names()
+                if enabled is None or catalogue.signer_type_distribution(n) in enabled
+                if (s := catalogue.signer_type(n)) is not None
             ]
         )
 

@@ -49,6 +49,7 @@ from ebhxh.signing.schemas import (
 )
 from ebhxh.signing.tables import SignatureSetup, SigningRequest, SigningState
 from ebhxh.signing.validation import validate_signed_pdf
+from ebhxh.tenancy.preferences import enabled_plugins
 from ebhxh.units.forms import form_request
 from ebhxh.units.lookup import unit_row
 
@@ -88,11 +89,16 @@ class SigningService:
 
     # --- setup -------------------------------------------------------------------------
 
-    def _signer(self, name: str) -> SignerType:
+    async def _signer(self, name: str) -> SignerType:
         signer = self.catalogue.signer_type(name)
         if signer is None:
             raise ProblemError(
                 ErrorCode.SIGNER_TYPE_UNKNOWN, field="signer_type", params={"value": name}
+            )
+        enabled = await enabled_plugins(self.scope.tenant_id)
+        if enabled is not None and self.catalogue.signer_type_distribution(name) not in enabled:
+            raise ProblemError(
+                ErrorCode.SIGNER_TYPE_NOT_ENABLED, field="signer_type", params={"value": name}
             )
         return signer
 
@@ -109,7 +115,7 @@ class SigningService:
     ) -> CertificateList:
         """The signer's certificates, each checked against the unit (problems explained)."""
         unit = await self._unit(unit_id)
-        signer = self._signer(access.signer_type)
+        signer = await self._signer(access.signer_type)
         with _for_tenant(self.scope):
             offered = await signer.list_certificates(access.settings, access.secrets)
         certificates = []
@@ -130,7 +136,7 @@ class SigningService:
     async def set_up(self, unit_id: uuid.UUID, data: SignatureSetupIn) -> SignatureSetupOut:
         """Check the chosen certificate and store the setup (replacing any earlier one)."""
         unit = await self._unit(unit_id)
-        signer = self._signer(data.signer_type)
+        signer = await self._signer(data.signer_type)
         with _for_tenant(self.scope):
             offered = await signer.list_certificates(data.settings, data.secrets)
         chosen = next(
@@ -300,7 +306,7 @@ class SigningService:
             expires_at=now + self.env.request_lifetime,
         )
         await self.scope.insert(SigningRequest, request)
-        signer = self._signer(setup["signer_type"])
+        signer = await self._signer(setup["signer_type"])
         secrets = json.loads(self.env.secrets.decrypt(bytes(setup["secrets_ciphertext"])))
         try:
             outcome = await signer.request_signature(

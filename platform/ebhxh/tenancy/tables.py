@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from piccolo.columns import UUID, ForeignKey, OnDelete, Timestamptz, Varchar
+from piccolo.columns import JSON, UUID, ForeignKey, OnDelete, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -33,6 +33,12 @@ class Tenant(Table, tablename="tenant"):
     slug = Varchar(length=63, unique=True)
     name = Varchar(length=255)
     created_at = Timestamptz(default=TimestamptzNow())
+    enabled_plugins = JSON(null=True, default=None)
+    """Distributions whose signer types the tenant may use (a JSON list); null: every one."""
+    notification_emails = JSON(default="[]")
+    """Addresses told about the tenant's dossiers besides its admins and HR (a JSON list)."""
+    manifest = Varchar(length=255, null=True, default=None)
+    """The manifest file that declares this tenant (`ebhxh tenants apply`), if any."""
 
 
 class User(Table, tablename="app_user"):
