@@ -46,6 +46,9 @@ from ebhxh.units.lookup import unit_row
 from ebhxh.units.tables import InsuranceUnit
 
 log = structlog.get_logger(__name__)
+
+MAX_ACTIVATION_ATTEMPTS = 5
+"""Wrong activation codes accepted against one code before the dossier needs a new one."""
 S = DossierState
 
 FORMS = {
@@ -492,10 +495,16 @@ class DossierService:
                 status=409,
                 params={"state": state.value, "target": S.WITH_OFFICER.value},
             )
+        await self._claim_activation_attempt(dossier_id)
         try:
             receipt = await self.gateway.activate(dossier["receipt_id"], code.strip())
         except GatewayRefused as refused:
+            if refused.code not in ("code_wrong", "code_locked"):  # no code was checked
+                await self._refund_activation_attempt(dossier_id)
             raise self._activation_problem(refused) from refused
+        except Exception:  # VSS unreachable or failing: no code was checked
+            await self._refund_activation_attempt(dossier_id)
+            raise
         now = self.clock.now()
         if receipt.status is VssStatus.ACTIVE:
             await transition(
@@ -528,6 +537,28 @@ class DossierService:
             )
         return await self.get(dossier_id)
 
+    async def _claim_activation_attempt(self, dossier_id: uuid.UUID) -> None:
+        """Count one try against the current code before VSS sees it, or refuse: one atomic
+        UPDATE, so concurrent guesses cannot slip more than `MAX_ACTIVATION_ATTEMPTS` past.
+        """
+        claimed = (
+            await self.scope.update(
+                Dossier, {Dossier.activation_attempts: Dossier.activation_attempts + 1}
+            )
+            .where(
+                Dossier.id == dossier_id,
+                Dossier.activation_attempts < MAX_ACTIVATION_ATTEMPTS,
+            )
+            .returning(Dossier.id)
+        )
+        if not claimed:
+            raise ProblemError(ErrorCode.ACTIVATION_LOCKED, status=423, field="code")
+
+    async def _refund_activation_attempt(self, dossier_id: uuid.UUID) -> None:
+        await self.scope.update(
+            Dossier, {Dossier.activation_attempts: Dossier.activation_attempts - 1}
+        ).where(Dossier.id == dossier_id, Dossier.activation_attempts > 0)
+
     def _activation_problem(self, refused: GatewayRefused) -> ProblemError:
         if refused.code == "code_locked":
             return ProblemError(ErrorCode.ACTIVATION_LOCKED, status=423, field="code")
@@ -559,6 +590,7 @@ class DossierService:
             "activation_email": receipt.activation_email,
             "code_expires_at": _parse(receipt.code_expires_at),
             "waiting_for": f"chờ nhập mã kích hoạt gửi tới {receipt.activation_email}",
+            "activation_attempts": 0,  # a new code: the tries against the old one are moot
         }
         now = self.clock.now()
         reason = f"mã mới gửi tới {receipt.activation_email}"
