@@ -29,7 +29,7 @@ from ebhxh.errors.handlers import EXCEPTION_HANDLERS
 from ebhxh.gateway.contract import VssGateway
 from ebhxh.health.controller import HealthController
 from ebhxh.http.deps import DEPENDENCIES
-from ebhxh.http.openapi import openapi_config, swagger_assets
+from ebhxh.http.openapi import document_problems, openapi_config, swagger_assets
 from ebhxh.metrics.controller import REQUEST_METRICS, MetricsController
 from ebhxh.observability.logging import configure_logging
 from ebhxh.observability.request_id import request_id_middleware
@@ -141,7 +141,7 @@ def create_app(
             await close_engine(runtime.engine)
             redis.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=handlers,
         dependencies=DEPENDENCIES,
         middleware=[
@@ -166,3 +166,5 @@ def create_app(
         ),
         logging_config=None,
     )
+    document_problems(app)
+    return app
