@@ -1,7 +1,8 @@
 """Schemathesis over the whole OpenAPI document, as a tenant admin on PostgreSQL: every
-operation, with generated valid and invalid parameters and bodies (path ids sometimes replaced by real ones
-of a populated tenant, so the handlers behind the 404 are reached), answers no 5xx, and
-every response conforms to the document (status code, content type, body schema).
+operation, with generated valid and invalid parameters and bodies (path ids half the time
+replaced by real ones of a populated tenant, so the handlers behind the 404 are reached),
+answers no 5xx, and every response conforms to the document (status code, content type,
+body schema).
 
 The app runs in-process (Litestar's test client); VSS is the sandbox on 127.0.0.1.
 Short form in CI; `EBHXH_PROOF=long` for many more examples per operation.
