@@ -34,7 +34,7 @@ from ebhxh.gateway.contract import (
     VssGateway,
     VssStatus,
 )
-from ebhxh.identifiers import normalise_unit_code
+from ebhxh.identifiers import normalise_activation_code, normalise_unit_code
 from ebhxh.plugins.catalogue import PluginCatalogue
 from ebhxh.provinces.model import Route
 from ebhxh.signing.environment import SigningEnvironment
@@ -497,7 +497,9 @@ class DossierService:
             )
         await self._claim_activation_attempt(dossier_id)
         try:
-            receipt = await self.gateway.activate(dossier["receipt_id"], code.strip())
+            receipt = await self.gateway.activate(
+                dossier["receipt_id"], normalise_activation_code(code)
+            )
         except GatewayRefused as refused:
             if refused.code not in ("code_wrong", "code_locked"):  # no code was checked
                 await self._refund_activation_attempt(dossier_id)
