@@ -170,7 +170,9 @@ def settings(backend: str, request: pytest.FixtureRequest, test_pki: Pki) -> Set
         return Settings(
             database_url=url,
             redis_url=REDIS_URL,
-            queue_name=f"ebhxh-test-{RUN_ID}:queue",
+            # A queue (and so a rate-limit namespace) per test: no test inherits another's
+            # queued jobs or its pairing attempts.
+            queue_name=f"ebhxh-test-{RUN_ID}-{uuid.uuid4().hex[:6]}:queue",
             **common,
         )
     data_dir = request.getfixturevalue("sqlite_dir")

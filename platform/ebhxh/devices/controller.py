@@ -26,6 +26,7 @@ from ebhxh.devices.schemas import (
     PairingCodeOut,
 )
 from ebhxh.devices.service import DeviceService
+from ebhxh.http.rate_limit import PAIRING, PAIRING_CODES, rate_limited
 
 
 def provide_devices(tenant_scope: NamedDependency[TenantScope]) -> DeviceService:
@@ -48,6 +49,7 @@ class DeviceController(Controller):
         "/pairing-codes",
         operation_id="createPairingCode",
         summary="A one-time pairing code for one of your PCs (shown once, valid 10 minutes)",
+        guards=[rate_limited(PAIRING_CODES)],
     )
     async def pairing_code(
         self,
@@ -95,6 +97,7 @@ class DeviceAgentController(Controller):
         summary="Exchange a pairing code for a device credential (the agent calls this)",
         opt=DEVICE_OPT,
         security=[],
+        guards=[rate_limited(PAIRING)],
     )
     async def pair(
         self, data: JSONBody[PairDeviceIn], request: Request[Any, Any, Any]

@@ -21,3 +21,11 @@ def queue_key(queue_name: str) -> str:
 def plugin_key(plugin: str, name: str) -> str:
     """A key a plugin owns (a lock, a cursor): namespaced by the plugin's name."""
     return f"{PREFIX}plugin:{plugin}:{name}"
+
+
+def rate_limit(namespace: str, limit: str, client: str, window: int) -> str:
+    """A fixed-window request counter of one client on one limit (expires after the window).
+
+    `namespace` is the deployment's queue name, so deployments sharing a Redis count apart.
+    """
+    return f"{PREFIX}ratelimit:{namespace}:{limit}:{client}:{window}"
