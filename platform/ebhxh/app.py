@@ -29,6 +29,7 @@ from ebhxh.errors.handlers import EXCEPTION_HANDLERS
 from ebhxh.gateway.contract import VssGateway
 from ebhxh.health.controller import HealthController
 from ebhxh.http.deps import DEPENDENCIES
+from ebhxh.http.limits import JSON_BODY
 from ebhxh.http.openapi import document_problems, openapi_config, swagger_assets
 from ebhxh.metrics.controller import REQUEST_METRICS, MetricsController
 from ebhxh.observability.logging import configure_logging
@@ -48,7 +49,6 @@ from ebhxh.worker.settings import build_worker
 
 log = structlog.get_logger(__name__)
 
-MAX_BODY_BYTES = 2 * 1024 * 1024
 SANDBOX_PATH = "/vss"
 ROUTES = [
     HealthController,
@@ -152,7 +152,7 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
         lifespan=[lifespan],
-        request_max_body_size=MAX_BODY_BYTES,
+        request_max_body_size=JSON_BODY,
         state=State(
             {
                 "settings": settings,

@@ -26,6 +26,7 @@ from ebhxh.devices.schemas import (
     PairingCodeOut,
 )
 from ebhxh.devices.service import DeviceService
+from ebhxh.http.limits import DEVICE_CERTIFICATES
 from ebhxh.http.rate_limit import PAIRING, PAIRING_CODES, rate_limited
 
 
@@ -110,6 +111,7 @@ class DeviceAgentController(Controller):
         summary="The token the device sees and its certificates (device credential)",
         opt=DEVICE_OPT,
         dependencies=DEVICE_DEPENDENCY,
+        request_max_body_size=DEVICE_CERTIFICATES,
     )
     async def certificates(
         self,
