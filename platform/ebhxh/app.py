@@ -92,7 +92,7 @@ def create_app(
     """
     settings = settings or Settings.from_env()
     if configure_logs:
-        configure_logging(settings.log_level, settings.log_json)
+        configure_logging(settings.log_level, settings.log_json, file=settings.log_file)
     runtime = Runtime(settings, plugins=plugins, clock=clock, gateway=gateway)
     # The sandbox's officer desk and fault knobs have no authentication: mount it only for
     # the single-user embedded default, never beside a production database.
