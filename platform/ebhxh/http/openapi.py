@@ -10,6 +10,7 @@ from litestar import Litestar, Router
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
+from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 from swagger_ui_bundle import swagger_ui_path
 
@@ -75,8 +76,9 @@ def document_problems(app: Litestar) -> None:
     """
     problems = cast(Any, {400: PROBLEM_RESPONSE, "default": PROBLEM_RESPONSE})
     for route in app.routes:
-        for handler in getattr(route, "route_handlers", ()):
-            handler.responses = {**problems, **(handler.responses or {})}
+        if isinstance(route, HTTPRoute):
+            for handler in route.route_handlers:
+                handler.responses = {**problems, **(handler.responses or {})}
 
 
 def swagger_assets() -> Router:
