@@ -5,8 +5,9 @@ What is kept (folder: `EBHXH_TEST_LOG_DIR`, else a new temporary folder named at
 - this process's logs, configured as the product configures them (JSON, redacted) with
   `log_file` pointing into the folder (`in-process.log`), re-installed before each test
   in case a test reconfigured logging;
-- everything pytest captured of each test's stdout and stderr (`captured.log`): threads'
-  servers, and child processes that write to the inherited descriptors;
+- everything pytest captured of each test's stdout and stderr (`captured.log`, its sections
+  numbered; `captured.index` names each section's test): threads' servers, and child
+  processes that write to the inherited descriptors;
 - the stderr of every child process the tests start (`ebhxh` commands, workers, `serve`,
   the bridge agent), written there by the helpers that start them (`log_path`, `keep_log`).
 
@@ -224,8 +225,13 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         if title.startswith("Captured std") and content
     ]
     if captured:
+        # The section's test is named in an index beside the log, not in it: test names
+        # are not log lines (and some look like tokens).
+        section = next(STATE.counter)
+        with (log_dir() / "captured.index").open("a", encoding="utf-8") as index:
+            index.write(f"{section} {report.nodeid} ({report.when})\n")
         with (log_dir() / "captured.log").open("a", encoding="utf-8") as sink:
-            sink.write(f"=== {report.nodeid} ({report.when})\n")
+            sink.write(f"=== section {section}\n")
             sink.writelines(captured)
 
 
@@ -233,7 +239,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     for handler in STATE.handlers:
         handler.flush()
-    files = sorted(p for p in log_dir().rglob("*") if p.is_file())
+    files = sorted(p for p in log_dir().rglob("*.log") if p.is_file())
     STATE.findings, STATE.lines = scan(files, STATE.secrets)
     STATE.files = len(files)
     minted = any(what == "an API token" for what in STATE.secrets.values())
