@@ -20,6 +20,7 @@ of our tokens. Six-digit codes count only as a whole word (not inside a timestam
 
 from __future__ import annotations
 
+import collections
 import functools
 import importlib
 import inspect
@@ -254,6 +255,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         f"log scan: {STATE.lines} lines in {STATE.files} files under {log_dir()}, "
         f"{len(STATE.secrets)} secrets, {len(STATE.findings)} found"
     )
+    kinds = collections.Counter(STATE.secrets.values())
+    write("log scan: secrets by kind: " + ", ".join(f"{n} {k}" for k, n in kinds.most_common()))
     for finding in STATE.findings[:50]:
         write(f"log scan: SECRET IN A LOG LINE: {finding}", red=True)
     minted = any(what == "an API token" for what in STATE.secrets.values())
