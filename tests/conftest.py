@@ -26,6 +26,7 @@ from litestar.testing import AsyncTestClient
 from ebhxh.app import create_app
 from ebhxh.settings import Settings
 from ebhxh.tenancy.bootstrap import CreatedTenant, create_tenant
+from tests import log_scan
 from tests.browser import chromium, page  # noqa: F401 - the browser fixtures, for every module
 from tests.served import served  # noqa: F401 - `ebhxh serve` in a process, for every module
 
@@ -34,6 +35,12 @@ PG_ADMIN_DSN = os.environ.get(
 )
 REDIS_URL = os.environ.get("EBHXH_TEST_REDIS", "redis://127.0.0.1:6379/0")
 RUN_ID = uuid.uuid4().hex[:8]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The log scan (tests/log_scan.py) runs for every session that loads these fixtures.
+    if not config.pluginmanager.is_registered(log_scan):
+        config.pluginmanager.register(log_scan, "ebhxh-log-scan")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -47,7 +54,7 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     """Run the `ebhxh` command of this environment with `env` added to a clean EBHXH_ env."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("EBHXH_")}
-    return subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-m", "ebhxh.cli", *args],
         env={**base, **env},
         capture_output=True,
@@ -55,6 +62,11 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+    # stderr is its log; stdout is what it tells its user (a token printed once is a
+    # secret from then on: no log may repeat it).
+    log_scan.keep_log(f"cli-{args[0]}", result.stderr)
+    log_scan.register_printed_tokens(result.stdout)
+    return result
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -72,12 +84,13 @@ def settings_env(settings: Settings) -> dict[str, str]:
 def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
     """`ebhxh worker` in a process of its own, on `settings`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("EBHXH_")}
-    return subprocess.Popen(
-        [sys.executable, "-m", "ebhxh.cli", "worker"],
-        env={**env, **settings_env(settings)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with log_scan.log_path("worker").open("w") as log:  # the child keeps its own handle
+        return subprocess.Popen(
+            [sys.executable, "-m", "ebhxh.cli", "worker"],
+            env={**env, **settings_env(settings)},
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -172,11 +185,14 @@ def settings(backend: str, request: pytest.FixtureRequest, test_pki: Pki) -> Set
         return Settings(
             database_url=url,
             redis_url=REDIS_URL,
-            queue_name=f"ebhxh-test-{RUN_ID}:queue",
+            # A queue (and so a rate-limit namespace) per test: no test inherits another's
+            # queued jobs or its pairing attempts.
+            queue_name=f"ebhxh-test-{RUN_ID}-{uuid.uuid4().hex[:6]}:queue",
             **common,
         )
     data_dir = request.getfixturevalue("sqlite_dir")
-    return Settings(data_dir=str(data_dir), queue_name="ebhxh-test:queue", **common)
+    queue = f"ebhxh-test-{uuid.uuid4().hex[:6]}:queue"
+    return Settings(data_dir=str(data_dir), queue_name=queue, **common)
 
 
 @pytest.fixture(scope="module")
@@ -209,6 +225,7 @@ class TenantHandle:
         self.created = created
         self.id = created.tenant_id
         self.token = created.token
+        log_scan.register_secret(created.token, "an API token")
         self.headers = {"Authorization": f"Bearer {created.token}"}
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import log_scan
+
 REPOSITORY = Path(__file__).resolve().parents[1]
 
 
@@ -26,10 +28,11 @@ def _free_port() -> int:
 
 
 class Served:
-    def __init__(self, process: subprocess.Popen[str], base: str, log: Path) -> None:
+    def __init__(self, process: subprocess.Popen[str], base: str, log: Path, logs: Path) -> None:
         self.process = process
         self.base = base
         self.log = log
+        self.logs = logs
 
 
 @pytest.fixture
@@ -38,13 +41,14 @@ def served(tmp_path: Path) -> Iterator[Served]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("EBHXH_")}
     env["EBHXH_DATA_DIR"] = str(tmp_path / "data")
-    log = tmp_path / "serve.log"
-    with log.open("w") as sink:
+    log = tmp_path / "serve.out"  # what serve tells its user (the demo token, once)
+    logs = log_scan.log_path("serve")  # its log lines, scanned at the end of the run
+    with log.open("w") as sink, logs.open("w") as log_sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "ebhxh.cli", "serve", "--port", str(port)],
             env=env,
             stdout=sink,
-            stderr=subprocess.STDOUT,
+            stderr=log_sink,
             text=True,
             cwd=REPOSITORY,
         )
@@ -56,11 +60,12 @@ def served(tmp_path: Path) -> Iterator[Served]:
                 break
         except httpx.TransportError:
             time.sleep(0.2)
-        assert process.poll() is None, log.read_text()
+        assert process.poll() is None, log.read_text() + logs.read_text()
     else:
         process.kill()
-        pytest.fail("serve did not answer /health within 60 s:\n" + log.read_text())
-    yield Served(process, base, log)
+        pytest.fail("serve did not answer /health within 60 s:\n" + logs.read_text())
+    log_scan.register_printed_tokens(log.read_text())
+    yield Served(process, base, log, logs)
     process.send_signal(signal.SIGINT)
     try:
         process.wait(timeout=20)

@@ -39,7 +39,7 @@ def test_serve_on_the_embedded_default_reaches_a_declared_unit(served: Served) -
     assert unit.status_code == 201, unit.text
     assert (unit.json()["province"]["name"], unit.json()["route"]) == ("Đà Nẵng", "paper")
 
-    logs = [line for line in served.log.read_text().splitlines() if line.startswith("{")]
+    logs = [line for line in served.logs.read_text().splitlines() if line.startswith("{")]
     assert logs, "serve wrote no JSON log lines"
     assert not [line for line in logs if found.group(1) in line]
 

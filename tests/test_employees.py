@@ -26,6 +26,7 @@ from ebhxh.gateway.http import HttpVssGateway
 from ebhxh.settings import Settings
 from ebhxh.text import fold
 from ebhxh.vss_sandbox.workforce import Workforce
+from tests import log_scan
 from tests.conftest import TenantHandle
 from tests.employee_helpers import (
     Client,
@@ -54,6 +55,7 @@ def _in_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
             break
         output += chunk
     os.close(leader)
+    log_scan.keep_log("terminal", output.decode(errors="replace"))
     return process.wait(timeout=60), output.decode()
 
 

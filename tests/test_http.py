@@ -8,6 +8,7 @@ from litestar.testing import AsyncTestClient
 
 from ebhxh.errors import ErrorCode
 from ebhxh.errors.messages import MESSAGES, negotiate
+from ebhxh.http.limits import ORGANISATION_TREE
 from tests.conftest import TenantHandle
 
 Client = AsyncTestClient[Litestar]
@@ -89,7 +90,7 @@ async def test_unknown_routes_and_methods(client: Client, tenant: TenantHandle) 
 async def test_oversized_bodies_are_refused(client: Client, tenant: TenantHandle) -> None:
     response = await client.put(
         "/organisation",
-        content=b'{"nodes": [' + b" " * (3 * 1024 * 1024) + b"]}",
+        content=b'{"nodes": [' + b" " * ORGANISATION_TREE + b"]}",
         headers={**tenant.headers, "content-type": "application/json"},
     )
     assert response.status_code == 413

@@ -26,6 +26,7 @@ from ebhxh.settings import Settings
 from ebhxh.signing.tables import SignatureSetup
 from ebhxh.sso.tables import IdentityProvider
 from ebhxh.worker.redis import connect_lazily, locate_redis
+from tests import log_scan
 from tests.conftest import (
     REDIS_URL,
     SECRET_KEY,
@@ -43,7 +44,7 @@ Client = AsyncTestClient[Litestar]
 
 def _probe(worker_id: str, settings: Settings) -> subprocess.CompletedProcess[str]:
     """The probe the pods run: `python -m ebhxh.worker.probe`."""
-    return subprocess.run(
+    probed = subprocess.run(
         [sys.executable, "-m", "ebhxh.worker.probe"],
         env={
             **{k: v for k, v in os.environ.items() if not k.startswith("EBHXH_")},
@@ -55,6 +56,8 @@ def _probe(worker_id: str, settings: Settings) -> subprocess.CompletedProcess[st
         check=False,
         timeout=30,
     )
+    log_scan.keep_log("probe", probed.stderr)
+    return probed
 
 
 def _cli_probe(worker_id: str, settings: Settings) -> subprocess.CompletedProcess[str]:
@@ -136,6 +139,7 @@ def test_migrate_wait_holds_until_the_schema_is_current(tmp_path: Path) -> None:
     try:
         assert run_cli("migrate", env=env).returncode == 0  # the chart's pre-install hook
         out, err = waiting.communicate(timeout=60)
+        log_scan.keep_log("cli-migrate-wait", err)
     finally:
         if waiting.poll() is None:
             waiting.kill()

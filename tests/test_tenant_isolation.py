@@ -1,5 +1,7 @@
-"""Tenant isolation: every route that takes an id answers 404 to another tenant, and the
-code reaches tenant data only through `TenantScope` (checked over the source).
+"""Tenant isolation: every route that takes an id answers 404 to another tenant, and no
+route another tenant calls changes a row of this tenant's (a snapshot of every tenant table
+before and after); the code reaches tenant data only through `TenantScope` (checked over
+the source).
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from litestar.testing import AsyncTestClient
 from piccolo.columns import ForeignKey, OnDelete
 
 from ebhxh.db.registry import ALL_TABLES, GLOBAL_TABLES, TENANT_TABLES
-from ebhxh.signing.certificates import summarise
-from tests.conftest import HANOI_TREE, HQ_DECLARATION, Pki, TenantHandle, in_app
-from tests.employee_helpers import sync_and_employee
+from ebhxh.tenancy.tables import Tenant
+from tests.conftest import Pki, in_app
+from tests.sweep_data import bodies_of, populate
 
 Client = AsyncTestClient[Litestar]
 PLATFORM = Path(__file__).resolve().parent.parent / "platform" / "ebhxh"
@@ -74,124 +76,63 @@ def test_tenant_tables_are_queried_only_through_a_scope() -> None:
     assert offenders == []
 
 
-def _bodies(test_pki: Pki) -> dict[str, Any]:
-    """A valid body for every operation that takes one (a new route must add its own)."""
-    access = {
-        "signer_type": "hsm",
-        "settings": {"token_label": test_pki.TOKEN},
-        "secrets": {"pin": test_pki.PIN},
-    }
-    return {
-        "setUnitParticulars": {"phone": "024 3825 1234"},
-        "discoverCertificates": access,
-        "setUpSignature": {**access, "certificate_sha256": summarise(test_pki.organisation).sha256},
-        "signForm": {"form": "tk3-ts"},
-        "createDossier": {"kind": "register-unit-code"},
-        "activateDossier": {"code": "123456"},
-        "requestActivationCode": {},
-        "recordUnitCode": {"unit_code": "TZH490L"},
-        "requestProviderStop": {"reason": "chuyển nhà cung cấp"},
-        "recordPaperSent": {"sent_on": "2026-01-05", "channel": "desk"},
-        "recordPaperUnitCode": {"unit_code": "TZH490L"},
-    }
+async def _snapshot(tenant_id: uuid.UUID) -> dict[str, list[str]]:
+    """Every row of the tenant's, in every tenant table (and its own row), as text."""
+    rows = {"tenant": [repr(await Tenant.select().where(Tenant.id == tenant_id))]}
+    for table in TENANT_TABLES:
+        found = await table.select().where(table._meta.get_column_by_name("tenant") == tenant_id)
+        rows[table._meta.tablename] = sorted(repr(sorted(row.items())) for row in found)
+    return rows
 
 
-async def _switch(tenant_id: uuid.UUID, unit_id: str, dossier_id: str) -> uuid.UUID:
-    """A detected switch (detection needs VSS; this sweep has none, so it is recorded)."""
-    import datetime as dt
-
-    from ebhxh.db.tenant_scope import TenantScope
-    from ebhxh.switching.contract import CompetingProvider, StopProcedure
-    from ebhxh.switching.track import open_switch
-
-    return await open_switch(
-        TenantScope(tenant_id),
-        unit_id=uuid.UUID(unit_id),
-        registration_id=uuid.UUID(dossier_id),
-        provider=CompetingProvider(
-            key="bkav", display_name="BKAV", names=(), stop_procedure=StopProcedure.PORTAL
-        ),
-        reported="BKAV-IVAN",
-        now=dt.datetime.now(dt.UTC),
-        actor="test",
-    )
-
-
-async def _populate(client: Client, tenant: TenantHandle, test_pki: Pki) -> dict[str, str]:
-    """Give a tenant one of everything an id can name; return the ids by path parameter."""
-    headers = tenant.headers
-    await client.put("/organisation", json=HANOI_TREE, headers=headers)
-    nodes = (await client.get("/organisation", headers=headers)).json()["nodes"]
-    unit_id = (await client.post("/units", json=HQ_DECLARATION, headers=headers)).json()["id"]
-    bodies = _bodies(test_pki)
-    setup = await client.put(
-        f"/units/{unit_id}/signature", json=bodies["setUpSignature"], headers=headers
-    )
-    assert setup.status_code == 200, setup.text
-    signed = await client.post(
-        f"/units/{unit_id}/signing-requests", json=bodies["signForm"], headers=headers
-    )
-    dossier = await client.post(
-        f"/units/{unit_id}/dossiers", json=bodies["createDossier"], headers=headers
-    )
-    assert dossier.status_code == 201, dossier.text
-    switch_id = in_app(client, _switch, tenant.id, unit_id, dossier.json()["id"])
-    branch = {
-        "org_node_external_id": "BR-DN",
-        "name": "Chi nhánh Đà Nẵng",
-        "tax_code": "0100109106-001",
-        "province": "Đà Nẵng",
-        "first_time_participant": True,
-    }
-    paper_unit = await client.post("/units", json=branch, headers=headers)
-    assert paper_unit.status_code == 201, paper_unit.text
-    paper_unit_id = paper_unit.json()["id"]
-    prepared = await client.post(f"/units/{paper_unit_id}/paper-dossier", headers=headers)
-    assert prepared.status_code == 200, prepared.text
-    code = (await client.post("/devices/pairing-codes", headers=headers)).json()["code"]
-    paired = await client.post("/device/pairing", json={"code": code, "name": "PC"})
-    assert paired.status_code == 201, paired.text
-    return {
-        "device_id": paired.json()["device_id"],
-        "paper_unit_id": paper_unit_id,
-        "switch_id": str(switch_id),
-        **sync_and_employee(client, unit_id),
-        "dossier_id": dossier.json()["id"],
-        "node_id": nodes[0]["id"],
-        "unit_id": unit_id,
-        "request_id": signed.json()["id"],
-        "form": "tk3-ts",
-    }
+def _concrete(template: str, ids: dict[str, str]) -> str:
+    path = template
+    # The paper route's operations need a unit in a paper province.
+    known = {**ids, "unit_id": ids["paper_unit_id"]} if "/paper-dossier" in template else ids
+    for name in re.findall(r"{(\w+)}", template):
+        assert name in known, f"no fixture id for {name} in {template}: extend populate()"
+        path = path.replace(f"{{{name}}}", known[name])
+    return path
 
 
 @pytest.mark.sqlite
-async def test_every_route_with_an_id_is_404_for_another_tenant(
+async def test_another_tenant_reads_nothing_and_changes_nothing(
     client: Client, make_tenant: Any, test_pki: Pki
 ) -> None:
     owner, intruder = await make_tenant(), await make_tenant()
-    ids = await _populate(client, owner, test_pki)
-    await _populate(client, intruder, test_pki)
-    bodies = _bodies(test_pki)
+    ids = await populate(client, owner, test_pki)
+    await populate(client, intruder, test_pki)
+    bodies = bodies_of(test_pki)
     schema = (await client.get("/docs/openapi.json")).json()
-    checked = 0
-    for template, operations in schema["paths"].items():
-        parameters = re.findall(r"{(\w+)}", template)
-        if not parameters or template.startswith(OPERATOR_ROUTES):
-            continue  # operator routes are no tenant's: test_operators sweeps them
-        path = template
-        # The paper route's operations need a unit in a paper province.
-        known = {**ids, "unit_id": ids["paper_unit_id"]} if "/paper-dossier" in template else ids
-        for name in parameters:
-            assert name in known, f"no fixture id for {name} in {template}: extend _populate"
-            path = path.replace(f"{{{name}}}", known[name])
-        for method, operation in operations.items():
-            body = None
-            if "requestBody" in operation:
-                assert operation["operationId"] in bodies, f"no body for {operation['operationId']}"
-                body = bodies[operation["operationId"]]
-            as_owner = await client.request(method, path, json=body, headers=owner.headers)
-            assert as_owner.status_code != 404, (method, path, as_owner.text)
-            as_intruder = await client.request(method, path, json=body, headers=intruder.headers)
-            assert as_intruder.status_code == 404, (method, path, as_intruder.text)
-            checked += 1
-    assert checked >= 24
+    operations = [
+        (template, method, operation)
+        for template, item in schema["paths"].items()
+        for method, operation in item.items()
+        if not template.startswith(OPERATOR_ROUTES)  # no tenant's: test_operators sweeps them
+    ]
+    before = in_app(client, _snapshot, owner.id)
+    assert sum(map(len, before.values())) >= 15, before  # a populated tenant, not an empty one
+    with_ids = 0
+    for template, method, operation in operations:
+        body = None
+        if "requestBody" in operation:
+            assert operation["operationId"] in bodies, f"no body for {operation['operationId']}"
+            body = bodies[operation["operationId"]]
+        path = _concrete(template, ids)
+        answer = await client.request(method, path, json=body, headers=intruder.headers)
+        assert answer.status_code < 500, (method, path, answer.text)
+        if "{" in template:
+            assert answer.status_code == 404, (method, path, answer.text)
+            with_ids += 1
+    after = in_app(client, _snapshot, owner.id)
+    assert after == before
+    # The ids were real: the owner reaches every one of those routes.
+    for template, method, operation in operations:
+        if "{" not in template:
+            continue
+        path = _concrete(template, ids)
+        body = bodies.get(operation["operationId"])
+        as_owner = await client.request(method, path, json=body, headers=owner.headers)
+        assert as_owner.status_code != 404, (method, path, as_owner.text)
+    assert with_ids >= 24
+    assert len(operations) > with_ids

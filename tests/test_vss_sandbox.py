@@ -60,7 +60,7 @@ def test_a_declaration_unlike_the_submission_is_refused(submission: Submission) 
 def test_an_entity_bomb_is_refused_without_expanding() -> None:
     with pytest.raises(Refusal) as refused:
         _refuse_unlike_declaration(BILLION_LAUGHS, _submission())
-    assert refused.value.code == "declaration_unreadable"
+    assert refused.value.code == "declaration_forbidden_xml"
 
 
 def test_unit_codes_have_the_real_shape() -> None:

@@ -33,7 +33,8 @@ from ebhxh.errors.handlers import EXCEPTION_HANDLERS
 from ebhxh.gateway.contract import VssGateway
 from ebhxh.health.controller import HealthController
 from ebhxh.http.deps import DEPENDENCIES
-from ebhxh.http.openapi import openapi_config, swagger_assets
+from ebhxh.http.limits import JSON_BODY
+from ebhxh.http.openapi import document_problems, openapi_config, swagger_assets
 from ebhxh.metrics.controller import REQUEST_METRICS, MetricsController
 from ebhxh.observability.logging import configure_logging
 from ebhxh.observability.request_id import request_id_middleware
@@ -56,7 +57,6 @@ from ebhxh.worker.settings import build_worker
 
 log = structlog.get_logger(__name__)
 
-MAX_BODY_BYTES = 2 * 1024 * 1024
 SANDBOX_PATH = "/vss"
 ROUTES = [
     HealthController,
@@ -120,7 +120,7 @@ def create_app(
     """
     settings = settings or Settings.from_env()
     if configure_logs:
-        configure_logging(settings.log_level, settings.log_json)
+        configure_logging(settings.log_level, settings.log_json, file=settings.log_file)
     runtime = Runtime(settings, plugins=plugins, clock=clock, gateway=gateway)
     # The sandbox's officer desk and fault knobs have no authentication: mount it only for
     # the single-user embedded default, never beside a production database.
@@ -168,7 +168,7 @@ def create_app(
             await close_engine(runtime.engine)
             redis.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=handlers,
         dependencies=DEPENDENCIES,
         middleware=[
@@ -182,7 +182,7 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
         lifespan=[lifespan],
-        request_max_body_size=MAX_BODY_BYTES,
+        request_max_body_size=JSON_BODY,
         state=State(
             {
                 "settings": settings,
@@ -197,3 +197,5 @@ def create_app(
         ),
         logging_config=None,
     )
+    document_problems(app)
+    return app

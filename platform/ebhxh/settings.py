@@ -63,6 +63,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         bool,
         msgspec.Meta(description="Write logs as JSON lines (true) or as readable console text."),
     ] = True
+    log_file: Annotated[
+        str | None,
+        msgspec.Meta(
+            description=(
+                "Also append every log line to this file (redacted like the stderr lines). "
+                "Unset: stderr only, which is what containers want."
+            )
+        ),
+    ] = None
     queue_name: Annotated[
         str, msgspec.Meta(description="Name of the arq queue shared by the API and workers.")
     ] = "ebhxh:queue"

@@ -33,6 +33,7 @@ from ebhxh.signing.certificates import summarise
 from ebhxh.signing.trust import TrustStore
 from ebhxh.signing.validation import validate_signed_pdf
 from ebhxh.vss_sandbox.inbox import MailCatcher
+from tests import log_scan
 from tests.conftest import HANOI_TREE, HQ_DECLARATION, UNIT_EMAIL, Pki, run_cli, settings_env
 from tests.lifecycle.helpers import Sandbox
 
@@ -112,9 +113,11 @@ def platform(
 
 def agent(*args: str, stdin: str = "", timeout: float = 90) -> subprocess.CompletedProcess[str]:
     """`ebhxh-bridge` in its own process (the PC), the PIN typed on its stdin."""
-    return subprocess.run(
+    done = subprocess.run(
         [AGENT, *args], input=stdin, capture_output=True, text=True, timeout=timeout, check=False
     )
+    log_scan.keep_log("bridge-agent", done.stderr)
+    return done
 
 
 class Device:
@@ -275,6 +278,7 @@ def test_wrong_pins_fail_and_the_agent_stops_asking_before_the_token_locks(
             draft = platform.until(headers, dossier["id"], "draft")
             codes.append(platform.signing_request(headers, dossier["id"])["failure_code"])
         output, errors = process.communicate(timeout=60)
+        log_scan.keep_log("bridge-agent", errors)
     finally:
         process.kill()
     assert process.returncode == 0, output + errors

@@ -26,7 +26,7 @@ from ebhxh.observability.logging import configure_logging
 def main() -> None:
     """eBHXH: from "we have a company" to "we file social insurance electronically"."""
     settings = load_settings()
-    configure_logging(settings.log_level, settings.log_json)
+    configure_logging(settings.log_level, settings.log_json, file=settings.log_file)
 
 
 for command in (

@@ -26,6 +26,8 @@ from ebhxh.devices.schemas import (
     PairingCodeOut,
 )
 from ebhxh.devices.service import DeviceService
+from ebhxh.http.limits import DEVICE_CERTIFICATES
+from ebhxh.http.rate_limit import PAIRING, PAIRING_CODES, rate_limited
 
 
 def provide_devices(tenant_scope: NamedDependency[TenantScope]) -> DeviceService:
@@ -43,7 +45,7 @@ class DeviceController(Controller):
         "/pairing-codes",
         operation_id="createPairingCode",
         summary="A one-time pairing code for one of your PCs (shown once, valid 10 minutes)",
-        guards=[not_through_support],
+        guards=[not_through_support, rate_limited(PAIRING_CODES)],
     )
     async def pairing_code(
         self,
@@ -91,6 +93,7 @@ class DeviceAgentController(Controller):
         summary="Exchange a pairing code for a device credential (the agent calls this)",
         opt=DEVICE_OPT,
         security=[],
+        guards=[rate_limited(PAIRING)],
     )
     async def pair(
         self, data: JSONBody[PairDeviceIn], now: NamedDependency[dt.datetime]
@@ -103,6 +106,7 @@ class DeviceAgentController(Controller):
         summary="The token the device sees and its certificates (device credential)",
         opt=DEVICE_OPT,
         dependencies=DEVICE_DEPENDENCY,
+        request_max_body_size=DEVICE_CERTIFICATES,
     )
     async def certificates(
         self,

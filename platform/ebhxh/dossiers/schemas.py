@@ -10,6 +10,7 @@ import msgspec
 
 from ebhxh.dossiers.states import DossierState
 from ebhxh.gateway.contract import DossierKind
+from ebhxh.identifiers import ACTIVATION_CODE_PATTERN
 
 Email = Annotated[str, msgspec.Meta(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 
@@ -23,7 +24,7 @@ class DossierIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class ActivationIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The activation code from VSS's email."""
 
-    code: Annotated[str, msgspec.Meta(pattern=r"^\s*\d{6}\s*$")]
+    code: Annotated[str, msgspec.Meta(pattern=ACTIVATION_CODE_PATTERN)]
 
 
 class NewCodeIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

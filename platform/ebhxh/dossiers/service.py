@@ -34,7 +34,7 @@ from ebhxh.gateway.contract import (
     VssGateway,
     VssStatus,
 )
-from ebhxh.identifiers import normalise_unit_code
+from ebhxh.identifiers import normalise_activation_code, normalise_unit_code
 from ebhxh.plugins.catalogue import PluginCatalogue
 from ebhxh.provinces.model import Route
 from ebhxh.signing.environment import SigningEnvironment
@@ -47,6 +47,9 @@ from ebhxh.units.lookup import unit_row
 from ebhxh.units.tables import InsuranceUnit
 
 log = structlog.get_logger(__name__)
+
+MAX_ACTIVATION_ATTEMPTS = 5
+"""Wrong activation codes accepted against one code before the dossier needs a new one."""
 S = DossierState
 
 FORMS = {
@@ -496,10 +499,18 @@ class DossierService:
                 status=409,
                 params={"state": state.value, "target": S.WITH_OFFICER.value},
             )
+        await self._claim_activation_attempt(dossier_id)
         try:
-            receipt = await self.gateway.activate(dossier["receipt_id"], code.strip())
+            receipt = await self.gateway.activate(
+                dossier["receipt_id"], normalise_activation_code(code)
+            )
         except GatewayRefused as refused:
+            if refused.code not in ("code_wrong", "code_locked"):  # no code was checked
+                await self._refund_activation_attempt(dossier_id)
             raise self._activation_problem(refused) from refused
+        except Exception:  # VSS unreachable or failing: no code was checked
+            await self._refund_activation_attempt(dossier_id)
+            raise
         now = self.clock.now()
         if receipt.status is VssStatus.ACTIVE:
             await transition(
@@ -532,6 +543,28 @@ class DossierService:
             )
         return await self.get(dossier_id)
 
+    async def _claim_activation_attempt(self, dossier_id: uuid.UUID) -> None:
+        """Count one try against the current code before VSS sees it, or refuse: one atomic
+        UPDATE, so concurrent guesses cannot slip more than `MAX_ACTIVATION_ATTEMPTS` past.
+        """
+        claimed = (
+            await self.scope.update(
+                Dossier, {Dossier.activation_attempts: Dossier.activation_attempts + 1}
+            )
+            .where(
+                Dossier.id == dossier_id,
+                Dossier.activation_attempts < MAX_ACTIVATION_ATTEMPTS,
+            )
+            .returning(Dossier.id)
+        )
+        if not claimed:
+            raise ProblemError(ErrorCode.ACTIVATION_LOCKED, status=423, field="code")
+
+    async def _refund_activation_attempt(self, dossier_id: uuid.UUID) -> None:
+        await self.scope.update(
+            Dossier, {Dossier.activation_attempts: Dossier.activation_attempts - 1}
+        ).where(Dossier.id == dossier_id, Dossier.activation_attempts > 0)
+
     def _activation_problem(self, refused: GatewayRefused) -> ProblemError:
         if refused.code == "code_locked":
             return ProblemError(ErrorCode.ACTIVATION_LOCKED, status=423, field="code")
@@ -563,6 +596,7 @@ class DossierService:
             "activation_email": receipt.activation_email,
             "code_expires_at": _parse(receipt.code_expires_at),
             "waiting_for": f"chờ nhập mã kích hoạt gửi tới {receipt.activation_email}",
+            "activation_attempts": 0,  # a new code: the tries against the old one are moot
         }
         now = self.clock.now()
         reason = f"mã mới gửi tới {receipt.activation_email}"

@@ -31,6 +31,11 @@ class Dossier(Table, tablename="dossier"):
     receipt_id = Varchar(length=64, null=True, default=None)
     activation_email = Varchar(length=320, null=True, default=None)
     code_expires_at = Timestamptz(null=True, default=None)
+    activation_attempts = Integer(default=0)
+    """Codes tried against the current activation code; at 5 the dossier refuses more until
+    a new code is issued (counted here, before VSS is asked, so guessing is bounded even if
+    VSS itself did not lock).
+    """
     reminded_for = Timestamptz(null=True, default=None)
     """The code expiry the 2-hour reminder was sent for (a new code earns a new reminder)."""
     issued_unit_code = Varchar(length=7, null=True, default=None)

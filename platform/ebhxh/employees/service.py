@@ -29,6 +29,7 @@ from ebhxh.employees.schemas import (
 from ebhxh.employees.tables import Employee, EmployeeSync, SyncState
 from ebhxh.errors import ErrorCode, ProblemError
 from ebhxh.gateway.contract import Allowance, DossierKind
+from ebhxh.identifiers import normalise_number_prefix
 from ebhxh.text import fold
 from ebhxh.units.lookup import unit_row
 from ebhxh.units.tables import InsuranceUnit
@@ -196,11 +197,7 @@ def _conditions(wanted: EmployeeFilter) -> list[Any]:
     if wanted.name and fold(wanted.name):
         conditions.append(Employee.name_folded.like(f"%{fold(wanted.name)}%"))
     if wanted.social_insurance_number is not None:
-        number = wanted.social_insurance_number.strip()
-        if not number.isdigit() or len(number) > 10:
-            raise ProblemError(
-                ErrorCode.INVALID_PARAMETER, status=400, field="social_insurance_number"
-            )
+        number = normalise_number_prefix(wanted.social_insurance_number)
         conditions.append(Employee.social_insurance_number.like(f"{number}%"))
     if wanted.status:
         conditions.append(Employee.status == wanted.status)

@@ -506,6 +506,10 @@ MESSAGES: Mapping[ErrorCode, Message] = {
         "Nội dung yêu cầu quá lớn.",
         "The request body is too large.",
     ),
+    ErrorCode.RATE_LIMITED: Message(
+        "Quá nhiều yêu cầu từ máy của bạn; hãy thử lại sau {retry_after} giây.",
+        "Too many requests from your address; try again in {retry_after} seconds.",
+    ),
     ErrorCode.SERVICE_UNAVAILABLE: Message(
         "Dịch vụ tạm thời không sẵn sàng; vui lòng thử lại sau.",
         "The service is temporarily unavailable; please try again later.",

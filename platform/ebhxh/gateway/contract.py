@@ -8,6 +8,13 @@ from typing import Annotated, Protocol
 
 import msgspec
 
+from ebhxh.identifiers import (
+    CITIZEN_ID_PATTERN,
+    SOCIAL_INSURANCE_NUMBER_PATTERN,
+    is_citizen_id,
+    is_social_insurance_number,
+)
+
 
 class DossierKind(StrEnum):
     """The dossiers the platform submits to VSS."""
@@ -89,8 +96,8 @@ class Allowance(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     amount_vnd: int | None = None
 
 
-SocialInsuranceNumber = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{10}$")]
-CitizenId = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{12}$")]
+SocialInsuranceNumber = Annotated[str, msgspec.Meta(pattern=SOCIAL_INSURANCE_NUMBER_PATTERN)]
+CitizenId = Annotated[str, msgspec.Meta(pattern=CITIZEN_ID_PATTERN)]
 
 
 class InsuredEmployee(msgspec.Struct, frozen=True, kw_only=True):
@@ -109,6 +116,13 @@ class InsuredEmployee(msgspec.Struct, frozen=True, kw_only=True):
     contract_type: str
     contract_start: dt.date
     status: str
+
+    def __post_init__(self) -> None:
+        # The patterns' `$` lets a final newline through (msgspec uses re.search).
+        if not is_social_insurance_number(self.social_insurance_number):
+            raise ValueError("social_insurance_number: 10 digits")
+        if not is_citizen_id(self.citizen_id):
+            raise ValueError("citizen_id: 12 digits")
 
 
 class EmployeePage(msgspec.Struct, frozen=True, kw_only=True):

@@ -4,14 +4,18 @@ so the page works without reaching a CDN).
 
 from __future__ import annotations
 
-from litestar import Router
-from litestar.openapi import OpenAPIConfig
+from typing import Any, cast
+
+from litestar import Litestar, Router
+from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
+from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 from swagger_ui_bundle import swagger_ui_path
 
 from ebhxh import __version__
+from ebhxh.errors.problem import PROBLEM_MEDIA_TYPE, ProblemDetail
 
 ASSETS = "/static/swagger-ui"
 
@@ -53,6 +57,28 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="Operations", description="Probes for operators."),
         ],
     )
+
+
+PROBLEM_RESPONSE = ResponseSpec(
+    data_container=ProblemDetail,
+    generate_examples=False,
+    description="An error: an RFC 9457 problem detail with a stable `code`.",
+    media_type=PROBLEM_MEDIA_TYPE,
+)
+
+
+def document_problems(app: Litestar) -> None:
+    """Document every operation's errors as what they are: problem details.
+
+    Litestar documents a 400 with its own validation-error shape, which our exception
+    handlers never send; this replaces it and adds `default` (any other error status) with
+    the problem-detail schema. Runs before the document is first built.
+    """
+    problems = cast(Any, {400: PROBLEM_RESPONSE, "default": PROBLEM_RESPONSE})
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            for handler in route.route_handlers:
+                handler.responses = {**problems, **(handler.responses or {})}
 
 
 def swagger_assets() -> Router:

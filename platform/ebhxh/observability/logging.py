@@ -18,7 +18,8 @@ SECRET_WORDS = frozenset(
     {"token", "password", "passwd", "secret", "pin", "authorization", "cookie", "sad"}
 )
 REDACTED = "[redacted]"
-_TOKEN_PATTERN = re.compile(r"ebhxh_[A-Za-z0-9_\-]{20,}")
+_TOKEN_PATTERN = re.compile(r"ebhxh(?:dev)?_[A-Za-z0-9_\-]{20,}")
+"""An API token (`ebhxh_…`) or a device credential (`ebhxhdev_…`)."""
 
 
 def _is_secret_key(key: str) -> bool:
@@ -28,7 +29,7 @@ def _is_secret_key(key: str) -> bool:
 
 def _redact(value: Any) -> Any:
     if isinstance(value, str):
-        return _TOKEN_PATTERN.sub(REDACTED, value) if "ebhxh_" in value else value
+        return _TOKEN_PATTERN.sub(REDACTED, value) if "ebhxh" in value else value
     if isinstance(value, dict):
         return {k: REDACTED if _is_secret_key(str(k)) else _redact(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -48,8 +49,10 @@ def redact_secrets(
     return event_dict
 
 
-def configure_logging(level: str = "INFO", json: bool = True) -> None:
-    """Route structlog and the standard library's logging through one JSON renderer."""
+def configure_logging(level: str = "INFO", json: bool = True, file: str | None = None) -> None:
+    """Route structlog and the standard library's logging through one JSON renderer, to
+    stderr and (with `file`) appended to a file. The handlers it replaces are closed.
+    """
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -72,10 +75,15 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
             renderer,
         ],
     )
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(formatter)
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if file:
+        handlers.append(logging.FileHandler(file, encoding="utf-8"))
+    for handler in handlers:
+        handler.setFormatter(formatter)
     root = logging.getLogger()
-    root.handlers = [handler]
+    for replaced in root.handlers:
+        replaced.close()
+    root.handlers = handlers
     root.setLevel(level.upper())
     # httpx logs every request URL at INFO; URLs may carry one-time codes.
     logging.getLogger("httpx").setLevel(logging.WARNING)

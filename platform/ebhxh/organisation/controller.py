@@ -10,6 +10,7 @@ from litestar.params import FromPath, JSONBody
 
 from ebhxh.auth.guards import requires
 from ebhxh.db.tenant_scope import TenantScope
+from ebhxh.http.limits import ORGANISATION_TREE
 from ebhxh.organisation.schemas import OrgNodeOut, OrgSyncReport, OrgTree, OrgTreePush
 from ebhxh.organisation.service import OrganisationService
 from ebhxh.plugins.catalogue import PluginCatalogue
@@ -27,6 +28,7 @@ class OrganisationController(Controller):
         operation_id="pushOrganisationTree",
         summary="Push the whole organisation tree (idempotent)",
         guards=[requires(Role.HR)],
+        request_max_body_size=ORGANISATION_TREE,
     )
     async def push(
         self,

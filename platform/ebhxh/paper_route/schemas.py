@@ -8,10 +8,8 @@ from typing import Annotated
 
 import msgspec
 
+from ebhxh.identifiers import TRACKING_NUMBER_PATTERN
 from ebhxh.paper_route.tables import PaperState, SendingChannel
-
-TRACKING_NUMBER = r"^\s*[A-Za-z]{2}\d{9}[A-Za-z]{2}\s*$"
-"""A postal item id in the UPU S10 shape that VNPost uses (e.g. EE123456789VN)."""
 
 
 class SentIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -19,7 +17,7 @@ class SentIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     sent_on: dt.date
     channel: SendingChannel
-    tracking_number: Annotated[str, msgspec.Meta(pattern=TRACKING_NUMBER)] | None = None
+    tracking_number: Annotated[str, msgspec.Meta(pattern=TRACKING_NUMBER_PATTERN)] | None = None
 
 
 class IssuedCodeIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -20,7 +20,7 @@ from ebhxh.dossiers.tables import Dossier
 from ebhxh.errors import ErrorCode, ProblemError
 from ebhxh.errors.messages import Language
 from ebhxh.gateway.contract import DossierKind
-from ebhxh.identifiers import normalise_unit_code
+from ebhxh.identifiers import normalise_tracking_number, normalise_unit_code
 from ebhxh.paper_route.schemas import PaperDossierOut, SentIn
 from ebhxh.paper_route.tables import PaperDossier, PaperState, SendingChannel
 from ebhxh.provinces.model import ProvinceRule, Route
@@ -131,7 +131,7 @@ class PaperRouteService:
                 field="sent_on",
                 params={"earliest": prepared_on.isoformat(), "latest": self.today.isoformat()},
             )
-        tracking = sent.tracking_number.strip().upper() if sent.tracking_number else None
+        tracking = normalise_tracking_number(sent.tracking_number) if sent.tracking_number else None
         if tracking and sent.channel is not SendingChannel.POST:
             raise ProblemError(ErrorCode.PAPER_TRACKING_WITHOUT_POST, field="tracking_number")
         await self.scope.update(

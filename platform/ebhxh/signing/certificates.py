@@ -33,7 +33,7 @@ ORGANIZATION_IDENTIFIER = x509.ObjectIdentifier("2.5.4.97")
 # Only the identifier attributes count, each value whole: a tax code mentioned in a CN or OU
 # ("Nguyễn Văn A (MST: 0100109106)") proves nothing about whose key it is.
 _IDENTIFIER_ATTRIBUTES = (NameOID.USER_ID, NameOID.SERIAL_NUMBER, ORGANIZATION_IDENTIFIER)
-_TAX_CODE = re.compile(r"^(?:MST|TIN|VATVN)\s*[:=\-]?\s*(\d{10}(?:-\d{3})?)$", re.I)
+_TAX_CODE = re.compile(r"^(?:MST|TIN|VATVN)\s*[:=\-]?\s*([0-9]{10}(?:-[0-9]{3})?)\Z", re.I)
 _PERSONAL = re.compile(r"^(?:CCCD|CMND|HC|PASSPORT)\s*[:=\-]", re.I)
 # A certificate that names its purposes must name one that covers signing documents.
 _SIGNING_PURPOSES = {

@@ -9,6 +9,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
+from litestar.enums import MediaType
 from litestar.params import FromQuery, JSONBody
 from litestar.response import Redirect
 
@@ -17,11 +18,12 @@ from ebhxh.auth.principal import Principal
 from ebhxh.auth.tokens import hash_token
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.errors import ErrorCode, ProblemError
+from ebhxh.http.rate_limit import SIGN_IN, rate_limited
 from ebhxh.secrets.box import SecretBox
 from ebhxh.settings import Settings
 from ebhxh.sso import flow, lookup
 from ebhxh.sso.oidc import OidcClient
-from ebhxh.sso.pages import HTML_ERRORS, signed_out_page
+from ebhxh.sso.pages import HTML_ERRORS, HTML_PAGES, signed_out_page
 from ebhxh.sso.schemas import (
     IdentityProviderConfig,
     IdentityProviderIn,
@@ -87,7 +89,9 @@ class AuthController(Controller):
         summary="Start signing in with the company's SSO (by tenant slug or email)",
         opt=PUBLIC,
         status_code=302,
+        guards=[rate_limited(SIGN_IN)],
         exception_handlers=HTML_ERRORS,
+        responses=HTML_PAGES,  # type: ignore[arg-type]
     )
     async def login(
         self,
@@ -118,7 +122,9 @@ class AuthController(Controller):
         summary="Where the identity provider sends the browser back",
         opt=PUBLIC,
         status_code=302,
+        guards=[rate_limited(SIGN_IN)],
         exception_handlers=HTML_ERRORS,
+        responses=HTML_PAGES,  # type: ignore[arg-type]
     )
     async def callback(self, request: Request[Any, Any, Any]) -> Redirect:
         # Read from the query directly: `state` is a name Litestar reserves for app state.
@@ -157,7 +163,9 @@ class AuthController(Controller):
         summary="End the browser session (its cookie stops working at once)",
         opt=PUBLIC,
         status_code=200,
+        media_type=MediaType.HTML,
         exception_handlers=HTML_ERRORS,
+        responses=HTML_PAGES,  # type: ignore[arg-type]
     )
     async def logout(self, request: Request[Any, Any, Any]) -> Response[str]:
         settings = _settings(request)
@@ -170,7 +178,7 @@ class AuthController(Controller):
                 await end_session(principal.scope, principal.credential_id, _now(request))
         return Response(
             content=signed_out_page(request),
-            media_type="text/html; charset=utf-8",
+            media_type=MediaType.HTML,
             cookies=[cleared(SESSION_COOKIE, "/", settings)],
             headers={"Cache-Control": "no-store"},
         )

@@ -10,7 +10,9 @@ from typing import Any
 
 import structlog
 from litestar import Request, Response
+from litestar.enums import MediaType
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
 from ebhxh.errors import ErrorCode, ProblemError
@@ -51,9 +53,20 @@ def error_page(request: Request[Any, Any, Any], error: ProblemError) -> Response
     return Response(
         content=_page(language, _TITLES[language], body),
         status_code=error.status,
-        media_type="text/html; charset=utf-8",
+        media_type=MediaType.HTML,
         headers={"Content-Language": language, "Cache-Control": "no-store", **error.headers},
     )
+
+
+HTML_PAGE = ResponseSpec(
+    data_container=str,
+    generate_examples=False,
+    description="A page for the person in the browser (Vietnamese; English on request), "
+    "with the stable error `code` of what went wrong.",
+    media_type=MediaType.HTML,
+)
+HTML_PAGES: dict[int | str, ResponseSpec] = {400: HTML_PAGE, "default": HTML_PAGE}
+"""How the browser routes document their errors: as pages, not problem details."""
 
 
 def signed_out_page(request: Request[Any, Any, Any]) -> str:

@@ -14,7 +14,9 @@ from ebhxh.text import PRINTABLE
 Line = Annotated[str, msgspec.Meta(max_length=500, pattern=PRINTABLE)]
 Email = Annotated[str, msgspec.Meta(max_length=320, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Phone = Annotated[str, msgspec.Meta(max_length=20, pattern=r"^$|^\+?[0-9 .\-()]{6,20}$")]
-IsoDate = Annotated[str, msgspec.Meta(pattern=r"^$|^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")]
+IsoDate = Annotated[
+    str, msgspec.Meta(pattern=r"^$|^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+]
 
 
 class Particulars(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -11,6 +11,7 @@ from litestar.datastructures import State
 from piccolo.engine.sqlite import SQLiteEngine
 
 from ebhxh.clock import Clock, SystemClock
+from ebhxh.http.limits import JSON_BODY
 from ebhxh.signing.trust import TrustStore
 from ebhxh.vss_sandbox.controller import OfficerController, SandboxController
 from ebhxh.vss_sandbox.employees import SandboxEmployees
@@ -61,4 +62,5 @@ def create_sandbox_app(settings: SandboxSettings, clock: Clock | None = None) ->
         ),
         openapi_config=None,
         logging_config=None,
+        request_max_body_size=JSON_BODY,
     )

@@ -11,6 +11,7 @@ from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
 from ebhxh.gateway.contract import DossierKind, Receipt, Submission, UnitRecord
+from ebhxh.http.limits import SUBMITTED_DOSSIER
 from ebhxh.vss_sandbox.employees import ChangeReport, EmployeeChanges, SandboxEmployees
 from ebhxh.vss_sandbox.faults import FaultPlan, Faults
 from ebhxh.vss_sandbox.service import Refusal, SandboxService
@@ -100,7 +101,12 @@ class SandboxController(Controller):
 
     path = "/"
 
-    @post("/dossiers", operation_id="vssSubmitDossier", status_code=200)
+    @post(
+        "/dossiers",
+        operation_id="vssSubmitDossier",
+        status_code=200,
+        request_max_body_size=SUBMITTED_DOSSIER,
+    )
     async def submit(
         self,
         request: Request[Any, Any, Any],

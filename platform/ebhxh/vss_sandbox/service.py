@@ -51,12 +51,18 @@ def _refuse_unlike_declaration(declaration: bytes, submission: Submission) -> st
     """The signed XML declaration must say what the submission says (tax code, name);
     returns the old provider it names (a stop of service), else "".
 
-    Parsed with defusedxml: the declaration comes from outside, and an entity-expanding
-    document is refused without being expanded.
+    Parsed with defusedxml and no DTD allowed: the declaration comes from outside, and a
+    document declaring entities (a "billion laughs", an external entity) is refused as soon
+    as the parser meets its DTD, before anything is expanded or fetched.
     """
     try:
-        root = parse_untrusted_xml(declaration)
-    except (ParseError, DefusedXmlException) as exc:
+        root = parse_untrusted_xml(declaration, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise Refusal(
+            "declaration_forbidden_xml",
+            "Tờ khai XML chứa khai báo DTD/thực thể, không được phép.",
+        ) from exc
+    except ParseError as exc:
         raise Refusal("declaration_unreadable", "Tờ khai XML không đọc được.") from exc
     declared = (
         (root.findtext("ThongTinDonVi/MA_SO_THUE") or "").strip(),

@@ -28,3 +28,11 @@ def sso_login_state(state_hash: str) -> str:
     SHA-256 of its `state`; written with a short TTL and taken with GETDEL (single use).
     """
     return f"{PREFIX}sso:login:{state_hash}"
+
+
+def rate_limit(namespace: str, limit: str, client: str, window: int) -> str:
+    """A fixed-window request counter of one client on one limit (expires after the window).
+
+    `namespace` is the deployment's queue name, so deployments sharing a Redis count apart.
+    """
+    return f"{PREFIX}ratelimit:{namespace}:{limit}:{client}:{window}"

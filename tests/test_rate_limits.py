@@ -1,0 +1,79 @@
+"""Per-client rate limits on the routes that check or mint credentials: past the limit a
+client gets 429 `rate_limited` with `Retry-After`; another client is not affected; the
+count lives in Redis (the machine's, or the embedded one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+import pytest
+
+from ebhxh.http.rate_limit import PAIRING, PAIRING_CODES, SIGN_IN, RateLimit
+from tests.conftest import TenantHandle, in_app
+from tests.sweep_data import Client
+
+
+def _from(client: Client, address: str, path: str, body: object) -> httpx.Response:
+    """POST as a client at `address` (the test client's own peer is not an address)."""
+
+    async def post() -> httpx.Response:
+        transport = httpx.ASGITransport(app=client.app, client=(address, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://ebhxh") as other:
+            return await other.post(path, json=body)
+
+    response: httpx.Response = in_app(client, post)
+    return response
+
+
+async def _early_in_a_window(limit: RateLimit) -> None:
+    """Wait, if need be, for a fresh fixed window: the requests of a test fit in one."""
+    left = limit.window_seconds - time.time() % limit.window_seconds
+    if left < 10:
+        await asyncio.sleep(left + 0.1)
+
+
+@pytest.mark.sqlite
+async def test_pairing_code_guesses_are_limited_per_client(client: Client) -> None:
+    guess = {"code": "WXYZ-1234", "name": "PC"}
+    await _early_in_a_window(PAIRING)
+    answers = [(await client.post("/device/pairing", json=guess)) for _ in range(PAIRING.requests)]
+    assert {a.status_code for a in answers} < {400, 401, 404, 410, 422}, [a.text for a in answers]
+    limited = await client.post("/device/pairing", json=guess)
+    assert (limited.status_code, limited.json()["code"]) == (429, "rate_limited")
+    retry_after = int(limited.headers["Retry-After"])
+    assert 1 <= retry_after <= PAIRING.window_seconds
+    assert str(retry_after) in limited.json()["detail"]
+    # Another client's count is its own.
+    elsewhere = _from(client, "203.0.113.9", "/device/pairing", guess)
+    assert elsewhere.status_code != 429, elsewhere.text
+
+
+async def test_minting_pairing_codes_is_limited_per_client(
+    client: Client, tenant: TenantHandle
+) -> None:
+    await _early_in_a_window(PAIRING_CODES)
+    minted = [
+        await client.post("/devices/pairing-codes", headers=tenant.headers)
+        for _ in range(PAIRING_CODES.requests)
+    ]
+    assert {m.status_code for m in minted} == {201}
+    limited = await client.post("/devices/pairing-codes", headers=tenant.headers)
+    assert (limited.status_code, limited.json()["code"]) == (429, "rate_limited")
+    assert int(limited.headers["Retry-After"]) >= 1
+
+
+@pytest.mark.sqlite
+async def test_sign_in_is_limited_per_client(client: Client) -> None:
+    await _early_in_a_window(SIGN_IN)
+    start = "/auth/login?tenant=no-such-company"
+    answers = [await client.get(start) for _ in range(SIGN_IN.requests)]
+    assert {a.status_code for a in answers} == {404}, [a.text for a in answers]
+    limited = await client.get(start)
+    assert limited.status_code == 429, limited.text
+    assert "rate_limited" in limited.text  # the sign-in pages are HTML, with the code
+    assert 1 <= int(limited.headers["Retry-After"]) <= SIGN_IN.window_seconds
+    callback = await client.get("/auth/callback?state=x&code=y")
+    assert callback.status_code == 429  # the callback shares the sign-in count
