@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import structlog
+from arq import Worker
 from litestar import Litestar, asgi
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
@@ -44,6 +45,7 @@ from ebhxh.units.controller import ProvinceController, UnitController
 from ebhxh.vss_sandbox.app import create_sandbox_app, create_sandbox_tables
 from ebhxh.vss_sandbox.settings import SandboxSettings
 from ebhxh.worker.redis import connect_lazily, locate_redis
+from ebhxh.worker.resilient import run_replacing_on_redis_loss
 from ebhxh.worker.settings import build_worker
 
 log = structlog.get_logger(__name__)
@@ -123,16 +125,21 @@ def create_app(
         pool = connect_lazily(redis.settings, settings.queue_name)
         app.state.redis_pool = pool
         worker_task: asyncio.Task[Any] | None = None
-        worker = None
+        workers: list[Worker] = []
         if with_worker:
-            worker = build_worker(runtime, redis.settings, settings.queue_name)
-            worker_task = asyncio.create_task(worker.async_run())
+            worker_task = asyncio.create_task(
+                run_replacing_on_redis_loss(
+                    lambda: build_worker(runtime, redis.settings, settings.queue_name),
+                    workers.append,
+                )
+            )
         log.info("app_started", embedded=settings.embedded, worker=with_worker, sandbox=mount)
         try:
             yield
         finally:
-            if worker is not None and worker_task is not None:
-                await worker.close()
+            if workers and worker_task is not None:
+                with contextlib.suppress(Exception):
+                    await workers[-1].close()
                 worker_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await worker_task
