@@ -21,6 +21,7 @@ import pwd
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections import Counter
@@ -40,19 +41,22 @@ PG_BIN = Path(os.environ.get("EBHXH_PG_BIN", "/usr/lib/postgresql/15/bin"))
 class PrivatePostgres:
     """A throw-away cluster; `crash` stops it as a power cut would, `start` brings it back."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.data = folder / "pgdata"
+    def __init__(self) -> None:
+        # Its own folder under the system's temporary one: the `postgres` account must be
+        # able to reach it (pytest's temporary folders are private to root).
+        self.folder = Path(tempfile.mkdtemp(prefix="ebhxh-pg-"))
+        self.data = self.folder / "pgdata"
         self.port = free_port()
         self.admin = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
         # initdb and postgres refuse to run as root: use the `postgres` account then.
         self._as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
     def _run(self, *command: str) -> None:
-        subprocess.run([*self._as, *command], check=True, capture_output=True, timeout=120)
+        done = subprocess.run([*self._as, *command], capture_output=True, timeout=120, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"{command[0]} failed: {done.stdout!r} {done.stderr!r}")
 
     def init(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
         if self._as:
             account = pwd.getpwnam("postgres")
             os.chown(self.folder, account.pw_uid, account.pw_gid)
@@ -257,7 +261,7 @@ def run_outage(
     folder: Path, *, clients: int = 8, before: float = 3, down: float = 5, after: float = 5
 ) -> OutageFigures:
     """The whole item: cluster, API, load, crash, restart, figures."""
-    database = PrivatePostgres(folder / "pg")
+    database = PrivatePostgres()
     redis = stack.PrivateRedis(folder)
     api: subprocess.Popen[bytes] | None = None
     try:
