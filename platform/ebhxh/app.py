@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import structlog
-from arq import Worker
 from litestar import Litestar, asgi
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
@@ -125,21 +124,19 @@ def create_app(
         pool = connect_lazily(redis.settings, settings.queue_name)
         app.state.redis_pool = pool
         worker_task: asyncio.Task[Any] | None = None
-        workers: list[Worker] = []
         if with_worker:
             worker_task = asyncio.create_task(
                 run_replacing_on_redis_loss(
-                    lambda: build_worker(runtime, redis.settings, settings.queue_name),
-                    workers.append,
+                    lambda: build_worker(runtime, redis.settings, settings.queue_name)
                 )
             )
         log.info("app_started", embedded=settings.embedded, worker=with_worker, sandbox=mount)
         try:
             yield
         finally:
-            if workers and worker_task is not None:
-                with contextlib.suppress(Exception):
-                    await workers[-1].close()
+            if worker_task is not None:
+                # Cancelling stops arq's loop and its jobs; the loop's owner then closes the
+                # worker (one closer: two at once leak a Redis connection).
                 worker_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await worker_task
