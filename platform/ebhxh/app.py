@@ -53,6 +53,7 @@ from ebhxh.units.controller import ProvinceController, UnitController
 from ebhxh.vss_sandbox.app import create_sandbox_app, create_sandbox_tables
 from ebhxh.vss_sandbox.settings import SandboxSettings
 from ebhxh.worker.redis import connect_lazily, locate_redis
+from ebhxh.worker.resilient import run_replacing_on_redis_loss
 from ebhxh.worker.settings import build_worker
 
 log = structlog.get_logger(__name__)
@@ -144,10 +145,12 @@ def create_app(
         pool = connect_lazily(redis.settings, settings.queue_name)
         app.state.redis_pool = pool
         worker_task: asyncio.Task[Any] | None = None
-        worker = None
         if with_worker:
-            worker = build_worker(runtime, redis.settings, settings.queue_name)
-            worker_task = asyncio.create_task(worker.async_run())
+            worker_task = asyncio.create_task(
+                run_replacing_on_redis_loss(
+                    lambda: build_worker(runtime, redis.settings, settings.queue_name)
+                )
+            )
         log.info(
             "app_started",
             embedded=settings.embedded,
@@ -158,8 +161,9 @@ def create_app(
         try:
             yield
         finally:
-            if worker is not None and worker_task is not None:
-                await worker.close()
+            if worker_task is not None:
+                # Cancelling stops arq's loop and its jobs; the loop's owner then closes the
+                # worker (one closer: two at once leak a Redis connection).
                 worker_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await worker_task

@@ -13,6 +13,7 @@ import signal
 
 import click
 import redis
+from arq import Worker
 
 from ebhxh.cli.common import load_settings
 from ebhxh.db.engine import close_engine, open_engine
@@ -21,6 +22,7 @@ from ebhxh.runtime import Runtime
 from ebhxh.settings import Settings
 from ebhxh.worker.probe import TIMEOUT_SECONDS, check
 from ebhxh.worker.redis import locate_redis
+from ebhxh.worker.resilient import run_replacing_on_redis_loss
 from ebhxh.worker.settings import build_worker
 
 
@@ -28,18 +30,24 @@ async def _run_worker(settings: Settings) -> None:
     runtime = Runtime(settings)
     await open_engine(runtime.engine)
     redis = locate_redis(settings)
-    worker = build_worker(runtime, redis.settings, settings.queue_name)
     metrics = serve_worker_metrics(settings)
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    current: list[Worker] = []
+
+    def stop(signum: signal.Signals) -> None:
         # arq's own graceful stop: no new jobs, wait `job_completion_wait` for running
         # ones, then cancel what is left (arq re-queues a cancelled job) and end `main`.
-        loop.add_signal_handler(signum, worker.handle_sig_wait_for_completion, signum)
+        current[-1].handle_sig_wait_for_completion(signum)
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop, signum)
     try:
         with contextlib.suppress(asyncio.CancelledError):
-            await worker.async_run()
+            await run_replacing_on_redis_loss(
+                lambda: build_worker(runtime, redis.settings, settings.queue_name),
+                current.append,
+            )
     finally:
-        await worker.close()
         await runtime.aclose()
         await close_engine(runtime.engine)
         redis.close()

@@ -1,4 +1,6 @@
-"""Recognise database errors that mean "someone else wrote this first" on either backend."""
+"""Recognise database errors: "someone else wrote this first" on either backend, and "the
+database is not there right now" (restarting, unreachable) on PostgreSQL.
+"""
 
 from __future__ import annotations
 
@@ -19,3 +21,28 @@ def is_conflict(exc: BaseException) -> bool:
     if is_unique_violation(exc) or isinstance(exc, asyncpg.ForeignKeyViolationError):
         return True
     return isinstance(exc, sqlite3.IntegrityError) and "FOREIGN KEY" in str(exc)
+
+
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    ConnectionError,  # refused, reset, aborted: the server is down or went away
+    asyncpg.PostgresConnectionError,  # the connection failed or closed mid-operation
+    asyncpg.CannotConnectNowError,  # starting up, shutting down, recovering after a crash
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+)
+"""Exceptions meaning the database cannot answer now (a retry later may succeed).
+
+A builtin `ConnectionError` reaching the API is the database's: Redis and HTTP clients
+raise their own classes.
+"""
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when `exc` says the database is unreachable or restarting, not that a query is
+    wrong.
+    """
+    if isinstance(exc, UNAVAILABLE):
+        return True
+    # asyncpg raises InterfaceError for a pooled connection it already knows is closed.
+    return isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc)

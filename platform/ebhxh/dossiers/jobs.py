@@ -7,11 +7,13 @@ tenant scope), `clock` and the arq `redis`; see `ebhxh.worker.settings`.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
 import structlog
 
+from ebhxh.db.ids import as_aware
 from ebhxh.dossiers.outbox import (
     due_jobs,
     expire_activations,
@@ -22,9 +24,17 @@ from ebhxh.dossiers.outbox import (
 log = structlog.get_logger(__name__)
 
 
-def outbox_job_id(outbox_id: object, attempts: int) -> str:
-    """Arq keeps a job id (and its result) for an hour; the attempt makes retries new jobs."""
-    return f"outbox:{outbox_id}:{attempts}"
+def outbox_job_id(outbox_id: object, attempts: int, overdue_leases: int = 0) -> str:
+    """Arq keeps a job id (and its result) for an hour; the attempt makes retries new jobs.
+
+    A row due for a whole lease without being claimed had its job taken by a worker that
+    died before claiming it: arq holds that job id until its in-progress key expires (the
+    job timeout), so each lease it stays overdue earns a new id. A row merely queued behind
+    others gets a second job at most once per lease; the claim makes the extra a no-op.
+    """
+    if overdue_leases <= 0:
+        return f"outbox:{outbox_id}:{attempts}"
+    return f"outbox:{outbox_id}:{attempts}:{overdue_leases}"
 
 
 async def run_outbox(ctx: dict[str, Any], outbox_id: str) -> str:
@@ -38,10 +48,15 @@ async def run_outbox(ctx: dict[str, Any], outbox_id: str) -> str:
 
 async def reconcile(ctx: dict[str, Any]) -> int:
     """Re-enqueue every due outbox row: work Redis lost or a killed worker dropped."""
-    rows = await due_jobs(ctx["clock"].now())
+    now = ctx["clock"].now()
+    lease: dt.timedelta = ctx["outbox_lease"]
+    rows = await due_jobs(now)
     for row in rows:
+        overdue = int((now - as_aware(row["due_at"])) / lease)
         await ctx["redis"].enqueue_job(
-            "run_outbox", str(row["id"]), _job_id=outbox_job_id(row["id"], row["attempts"])
+            "run_outbox",
+            str(row["id"]),
+            _job_id=outbox_job_id(row["id"], row["attempts"], overdue),
         )
     return len(rows)
 

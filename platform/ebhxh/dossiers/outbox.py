@@ -45,7 +45,7 @@ def backoff(attempts: int) -> dt.timedelta:
 async def due_jobs(now: dt.datetime, limit: int = 500) -> list[dict[str, Any]]:
     """Outbox rows that are due and not done (for the reconciliation cron)."""
     rows: list[dict[str, Any]] = await (
-        OutboxJob.select(OutboxJob.id, OutboxJob.attempts)
+        OutboxJob.select(OutboxJob.id, OutboxJob.attempts, OutboxJob.due_at)
         .where(OutboxJob.done_at.is_null(), OutboxJob.due_at <= now)
         .order_by(OutboxJob.due_at)
         .limit(limit)

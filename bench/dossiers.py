@@ -1,0 +1,163 @@
+"""Benchmark (issue 12, item 12): dossiers from signed to accepted by the VSS sandbox with
+two workers, against posting the same signed documents straight to the sandbox.
+
+Ours: N register-unit-code dossiers signed (SoftHSM2) and in the outbox; two `ebhxh worker`
+processes, warm; the clock runs from "go" (the outbox rows due and enqueued, as signing
+does) until every dossier is `awaiting_activation` (the sandbox accepted it, validated its
+signature and mailed its activation code). Baseline: one process posting the same signed
+documents (new idempotency keys) to the same sandbox, as many at a time as the two workers
+run jobs (arq's `max_jobs`, 10 each); run before and after ours, the median taken. The
+sandbox is its own process; the target is >= 100 dossiers/s for ours.
+
+    uv run python -m bench.dossiers [--dossiers 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import os
+import statistics
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import stack
+from bench.faults import Run
+
+WORKERS = 2
+IN_FLIGHT = 10 * WORKERS  # arq's max_jobs per worker
+
+
+async def _documents(run: Run) -> list[dict[str, Any]]:
+    """The submissions the workers send, read back from the database."""
+    from ebhxh.dossiers.tables import Dossier
+    from ebhxh.signing.tables import SigningRequest
+
+    rows = await SigningRequest.select(SigningRequest.signed_pdf).where(
+        SigningRequest.id.is_in(
+            Dossier.select(Dossier.signing_request).where(
+                Dossier.id.is_in([made.dossier_id for made in run.made])
+            )
+        )
+    )
+    return [
+        {
+            "kind": "register-unit-code",
+            "tax_code": stack.TAX_CODE,
+            "unit_name": stack.UNIT_NAME,
+            "email": stack.UNIT_EMAIL,
+            "provider": "eBHXH",
+            "document": base64.b64encode(bytes(row["signed_pdf"])).decode(),
+        }
+        for row in rows
+    ]
+
+
+async def _baseline(url: str, documents: list[dict[str, Any]]) -> float:
+    """Post every document once (a new key each), `IN_FLIGHT` at a time; seconds taken."""
+    gate = asyncio.Semaphore(IN_FLIGHT)
+
+    async def post(client: httpx.AsyncClient, body: dict[str, Any]) -> None:
+        async with gate:
+            response = await client.post(
+                "/dossiers", json=body, headers={"Idempotency-Key": uuid.uuid4().hex}
+            )
+            assert response.status_code == 200, response.text
+            assert response.json()["status"] == "awaiting_activation", response.text
+
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        began = time.perf_counter()
+        await asyncio.gather(*(post(client, body) for body in documents))
+        return time.perf_counter() - began
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` (and its waited-for children) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _processes(run: Run) -> dict[str, list[int]]:
+    assert run.workers is not None
+    assert run.sandbox.process is not None
+    return {
+        "workers": [process.pid for process in run.workers.processes.values()],
+        "sandbox": [run.sandbox.process.pid],
+    }
+
+
+def _cpu(pids: dict[str, list[int]]) -> dict[str, float]:
+    return {name: sum(cpu_seconds(pid) for pid in group) for name, group in pids.items()}
+
+
+async def _ours(run: Run, limit: float) -> float:
+    await run.go()
+    began = time.perf_counter()
+    while time.perf_counter() - began < limit:
+        if await run.finished() >= len(run.made):
+            return time.perf_counter() - began
+        await asyncio.sleep(0.02)
+    raise TimeoutError(f"not every dossier accepted after {limit} s")
+
+
+async def bench(folder: Path, database_url: str, pki: stack.Pki, count: int) -> dict[str, Any]:
+    run = Run(folder / "run", database_url, pki, lease_seconds=180)
+    try:
+        signing = await run.prepare(count)
+        documents = await _documents(run)
+        run.start_workers(WORKERS)
+        pids = _processes(run)
+        before = _cpu(pids)
+        first = await _baseline(run.sandbox.url, documents)
+        between = _cpu(pids)
+        ours = await _ours(run, limit=600)
+        after = _cpu(pids)
+        second = await _baseline(run.sandbox.url, documents)
+    finally:
+        await run.close()
+    cpu = {
+        "baseline": {name: between[name] - before[name] for name in pids},
+        "ours": {name: after[name] - between[name] for name in pids},
+    }
+    return {"signing": signing, "baselines": [first, second], "ours": ours, "cpu": cpu}
+
+
+def main(count: int, keep: Path | None) -> None:
+    with stack.folder(keep) as folder:
+        pki = stack.make_pki(folder)
+        with stack.database() as url:
+            result = asyncio.run(bench(folder, url, pki, count))
+    baseline = statistics.median(result["baselines"])
+    ours = result["ours"]
+    print(f"dossiers: {count}; signing them beforehand took {result['signing']:.1f} s")
+    print(
+        f"baseline (one process posting the signed documents, {IN_FLIGHT} in flight): "
+        + ", ".join(f"{count / s:.0f}/s" for s in result["baselines"])
+        + f"; median {count / baseline:.0f}/s"
+    )
+    print(
+        f"ours ({WORKERS} workers, signed -> accepted by the sandbox): {ours:.2f} s, "
+        f"{count / ours:.0f} dossiers/s (target >= 100/s)"
+    )
+    print(f"ratio ours/baseline: {baseline / ours:.2f}")
+    for phase, spent in result["cpu"].items():
+        print(
+            f"CPU per dossier during the {phase} run: "
+            + ", ".join(
+                f"{name} {seconds / count * 1000:.1f} ms" for name, seconds in spent.items()
+            )
+        )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dossiers", type=int, default=1000)
+    parser.add_argument("--keep", type=Path, help="keep the run's files (worker logs) here")
+    arguments = parser.parse_args()
+    main(arguments.dossiers, arguments.keep)
