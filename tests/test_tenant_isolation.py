@@ -71,6 +71,29 @@ def test_tenant_tables_are_queried_only_through_a_scope() -> None:
     assert offenders == []
 
 
+SYSTEM_ACCESS_ALLOWED = ALLOWED_UNSCOPED - {"db/tenant_scope.py"}
+"""The system modules that may bind their work across tenants (row-level security)."""
+
+
+def test_only_the_listed_system_modules_use_system_access() -> None:
+    users = set()
+    for path in PLATFORM.rglob("*.py"):
+        relative = path.relative_to(PLATFORM).as_posix()
+        if relative.startswith("db/"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            named = (isinstance(node, ast.Name) and node.id in {"system_access", "SYSTEM"}) or (
+                isinstance(node, ast.Attribute) and node.attr in {"system_access", "SYSTEM"}
+            )
+            imported = isinstance(node, ast.ImportFrom) and any(
+                alias.name in {"system_access", "SYSTEM", "bound_to"} for alias in node.names
+            )
+            if named or imported:
+                users.add(relative)
+    assert users - SYSTEM_ACCESS_ALLOWED == set()
+    assert users, "the system modules bind their work with system_access()"
+
+
 def _bodies(test_pki: Pki) -> dict[str, Any]:
     """A valid body for every operation that takes one (a new route must add its own)."""
     access = {
