@@ -67,8 +67,15 @@ FROM pg_roles r WHERE r.rolname = current_user
 """The connected role's powers that would let it past the policies."""
 
 
-def role_problems(row: dict[str, Any]) -> list[str]:
-    """Why row-level security would not hold for the role `ROLE_CHECK` described."""
+async def role_problems(engine: Any) -> tuple[str, list[str]]:
+    """The connected role of `engine` (PostgreSQL) and why row-level security would not
+    hold for it (empty when it would).
+    """
+    row = dict((await engine.run_ddl(ROLE_CHECK, in_pool=True))[0])
+    return str(row["role"]), _problems(row)
+
+
+def _problems(row: dict[str, Any]) -> list[str]:
     problems = []
     if row["superuser"]:
         problems.append("is a superuser")

@@ -11,7 +11,7 @@ from litestar import Controller, Response, get
 from litestar.datastructures import State
 from piccolo.engine.postgres import PostgresEngine
 
-from ebhxh.db.row_security import ROLE_CHECK, role_problems
+from ebhxh.db.row_security import role_problems
 
 log = structlog.get_logger(__name__)
 
@@ -76,12 +76,11 @@ async def _warn_about_role(engine: Any) -> None:
     """
     if not isinstance(engine, PostgresEngine):
         return
-    row = (await engine.run_ddl(ROLE_CHECK, in_pool=True))[0]
-    problems = role_problems(dict(row))
+    role, problems = await role_problems(engine)
     if problems:
         log.error(
             "database_role_bypasses_row_security",
-            role=row["role"],
+            role=role,
             problems=problems,
             fix="connect as a role that owns no table, NOSUPERUSER NOBYPASSRLS "
             "(docs/operations.md); EBHXH_DATABASE_OWNER_URL runs the migrations",
