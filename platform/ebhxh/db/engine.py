@@ -10,6 +10,8 @@ bound and outside a transaction gets a short transaction of its own.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from piccolo.apps.migrations.tables import Migration
@@ -65,8 +67,32 @@ class RowSecurityEngine(PostgresEngine):
             return await super().run_querystring(querystring, in_pool)
         if binding is None:
             return await super().run_querystring(querystring, in_pool)
-        async with self.transaction():
-            return await super().run_querystring(querystring, in_pool)
+        query, args = querystring.compile_string(engine_type=self.engine_type)
+        async with self._connection() as connection:
+            # Three round trips: BEGIN + set_config, the query, COMMIT. Not through Piccolo's
+            # transaction, which keeps a connection it failed to roll back (a cancelled
+            # query); the pool's acquire releases or terminates it whatever happens.
+            await connection.execute(begin_statement(binding))
+            try:
+                rows = await connection.fetch(query, *args)
+            except BaseException:
+                with contextlib.suppress(Exception):  # else the pool's reset rolls back
+                    await connection.execute("ROLLBACK")
+                raise
+            await connection.execute("COMMIT")
+            return rows
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Any]:
+        if self.pool:
+            async with self.pool.acquire() as connection:
+                yield connection
+            return
+        connection = await self.get_new_connection()
+        try:
+            yield connection
+        finally:
+            await connection.close()
 
 
 def build_engine(settings: Settings, url: str | None = None) -> Engine:  # type: ignore[type-arg]
