@@ -46,6 +46,7 @@ CHILD = (sys.executable, "-m", "bench.employees", "--child")
 async def _set_up_tenant(database_url: str, count: int) -> tuple[str, list[str]]:
     """A tenant with `count` units of code UNIT_CODE, their service active."""
     from ebhxh.db.engine import bind_engine, build_engine, close_engine, open_engine
+    from ebhxh.db.tenant_scope import TenantScope
     from ebhxh.dossiers.tables import Dossier
     from ebhxh.organisation.tables import OrgNode
     from ebhxh.settings import Settings
@@ -59,10 +60,11 @@ async def _set_up_tenant(database_url: str, count: int) -> tuple[str, list[str]]
         tenant = await create_tenant(
             slug="bench", name="Bench", admin_email="a@bench.example", admin_name="A"
         )
+        scope = TenantScope(tenant.tenant_id)
         units = []
         for n in range(count):
             node = OrgNode(tenant=tenant.tenant_id, external_id=f"N{n}", kind="company", name="X")
-            await OrgNode.insert(node)
+            await scope.insert(OrgNode, node)
             unit = InsuranceUnit(
                 tenant=tenant.tenant_id,
                 org_node=node.id,
@@ -73,15 +75,16 @@ async def _set_up_tenant(database_url: str, count: int) -> tuple[str, list[str]]
                 unit_code=UNIT_CODE,
                 first_time_participant=False,
             )
-            await InsuranceUnit.insert(unit)
-            await Dossier.insert(
+            await scope.insert(InsuranceUnit, unit)
+            await scope.insert(
+                Dossier,
                 Dossier(
                     tenant=tenant.tenant_id,
                     unit=unit.id,
                     kind="service-registration",
                     state="active",
                     idempotency_key=uuid.uuid4().hex,
-                )
+                ),
             )
             units.append(str(unit.id))
         return str(tenant.tenant_id), units

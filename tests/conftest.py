@@ -6,6 +6,7 @@ Tests marked `sqlite` run on both backends; the others on PostgreSQL only.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import subprocess
@@ -14,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -93,26 +95,53 @@ def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
         )
 
 
+APP_ROLE = "ebhxh_app_test"
+"""The role the app, workers and CLI connect as in the tests: it owns no table and is
+NOSUPERUSER NOBYPASSRLS, so the whole suite runs under row-level security."""
+
+
+async def _admin(sql: str, dsn: str = PG_ADMIN_DSN) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+async def _ensure_app_role() -> None:
+    # A cluster-wide role, shared by concurrent test runs: create it once, tolerate a race.
+    with contextlib.suppress(asyncpg.DuplicateObjectError):
+        await _admin(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB")
+
+
+def _with_user(url: str, user: str) -> str:
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{user}@{host}"))
+
+
 @pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A PostgreSQL database created for this run, migrated with `ebhxh migrate`."""
+def pg_owner_url() -> Iterator[str]:
+    """A PostgreSQL database created for this run, as its owner (who runs migrations)."""
     import asyncio
 
     name = f"ebhxh_test_{RUN_ID}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    asyncio.run(_ensure_app_role())
+    yield PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
+    asyncio.run(_admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
-    async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(PG_ADMIN_DSN)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
 
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
-    result = run_cli("migrate", env={"EBHXH_DATABASE_URL": url})
+@pytest.fixture(scope="session")
+def pg_url(pg_owner_url: str) -> str:
+    """The run's database as the app role, migrated with `ebhxh migrate` (as the owner,
+    which then grants the app role row access).
+    """
+    url = _with_user(pg_owner_url, APP_ROLE)
+    env = {"EBHXH_DATABASE_URL": url, "EBHXH_DATABASE_OWNER_URL": pg_owner_url}
+    result = run_cli("migrate", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
-    yield url
-    asyncio.run(admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    return url
 
 
 @pytest.fixture(scope="session")
@@ -387,8 +416,10 @@ async def settle_outbox() -> None:
     """
     import datetime as dt
 
+    from ebhxh.db.binding import system_access
     from ebhxh.dossiers.tables import OutboxJob
 
-    await OutboxJob.update({OutboxJob.done_at: dt.datetime.now(dt.UTC)}).where(
-        OutboxJob.done_at.is_null()
-    )
+    with system_access():  # test housekeeping across tenants
+        await OutboxJob.update({OutboxJob.done_at: dt.datetime.now(dt.UTC)}).where(
+            OutboxJob.done_at.is_null()
+        )

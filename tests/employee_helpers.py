@@ -17,6 +17,9 @@ import httpx
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from ebhxh.db.binding import system_access
+from ebhxh.db.ids import as_uuid
+from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.demo.threaded import ThreadedServer
 from ebhxh.dossiers.tables import Dossier
 from ebhxh.employees.bulk import COLUMNS, row_values
@@ -80,26 +83,30 @@ def serve_sandbox(folder: Path) -> Iterator[Vss]:
 
 
 async def _activate_service(tenant_id: uuid.UUID, unit_id: uuid.UUID) -> None:
-    await Dossier.insert(
+    scope = TenantScope(tenant_id)
+    await scope.insert(
+        Dossier,
         Dossier(
             tenant=tenant_id,
             unit=unit_id,
             kind="service-registration",
             state="active",
             idempotency_key=uuid.uuid4().hex,
-        )
+        ),
     )
 
 
 async def _sync_and_employee(unit_id: uuid.UUID) -> dict[str, str]:
-    unit = await InsuranceUnit.select(InsuranceUnit.tenant).where(InsuranceUnit.id == unit_id)
-    tenant_id = unit[0]["tenant"]
+    with system_access():  # only the unit's id is known here
+        unit = await InsuranceUnit.select(InsuranceUnit.tenant).where(InsuranceUnit.id == unit_id)
+    tenant_id = as_uuid(unit[0]["tenant"])
+    scope = TenantScope(tenant_id)
     sync = EmployeeSync(tenant=tenant_id, unit=unit_id, state="done", requested_by="test")
-    await EmployeeSync.insert(sync)
+    await scope.insert(EmployeeSync, sync)
     employee, _ = Workforce("TZH490L", 1).page(0, 1)
     values = dict(zip(COLUMNS, row_values(employee[0]), strict=True))
     row = Employee(tenant=tenant_id, unit=unit_id, changed_by_sync=sync.id, **values)
-    await Employee.insert(row)
+    await scope.insert(Employee, row)
     return {"sync_id": str(sync.id), "employee_id": str(row.id)}
 
 

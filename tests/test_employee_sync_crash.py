@@ -16,6 +16,7 @@ import msgspec
 import pytest
 
 from ebhxh.app import create_app
+from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.employees.tables import Employee
 from ebhxh.settings import Settings
 from tests.conftest import TenantHandle, in_app, start_worker
@@ -51,9 +52,9 @@ async def client(crash_settings: Settings) -> AsyncIterator[Client]:
 
 
 async def _rows(tenant_id: uuid.UUID) -> list[tuple[str, str, bool]]:
-    rows = await Employee.select(
-        Employee.social_insurance_number, Employee.row_hash, Employee.at_vss
-    ).where(Employee.tenant == tenant_id)
+    rows = await TenantScope(tenant_id).select(
+        Employee, Employee.social_insurance_number, Employee.row_hash, Employee.at_vss
+    )
     return sorted((r["social_insurance_number"], r["row_hash"], r["at_vss"]) for r in rows)
 
 

@@ -257,6 +257,28 @@ def test_production_uses_its_secret_autoscales_and_has_no_sandbox() -> None:
         assert "replicas" not in one(manifests, "Deployment", deployment)["spec"]  # the HPA's
 
 
+def _secret_refs(spec: dict[str, Any]) -> set[str]:
+    return {
+        e["secretRef"]["name"] for c in containers(spec) for e in c["envFrom"] if "secretRef" in e
+    }
+
+
+def test_only_the_migrations_see_the_database_owner() -> None:
+    """Row-level security holds only for a role that owns no table: the app pods get the
+    app role's URL, the migrations Job the owner's too.
+    """
+    manifests = render()
+    app_secret = one(manifests, "Secret", "rel-ebhxh")["data"]
+    hook_secret = one(manifests, "Secret", "rel-ebhxh-migrate")["data"]
+    assert "EBHXH_DATABASE_OWNER_URL" not in app_secret
+    assert "EBHXH_DATABASE_OWNER_URL" in hook_secret
+    assert app_secret["EBHXH_DATABASE_URL"] == hook_secret["EBHXH_DATABASE_URL"]
+    production = dict(pod_specs(render(production_values())))
+    owner = production_values()["secrets"]["existingOwnerSecret"]
+    assert owner in _secret_refs(production.pop("rel-ebhxh-migrate"))
+    assert production and all(owner not in _secret_refs(spec) for spec in production.values())
+
+
 def test_the_sandbox_is_reachable_only_from_the_release_pods() -> None:
     manifests = render({"sandbox": {"enabled": True}})
     assert _config(manifests)["EBHXH_VSS_URL"] == "http://rel-ebhxh-sandbox:8100"
@@ -279,6 +301,7 @@ def test_the_values_schema_refuses_bad_values() -> None:
             {"api": {"replicas": "two"}},
             {"unknownSection": {}},
             {"secrets": {"databaseUrl": "mysql://x"}},
+            {"secrets": {"databaseOwnerUrl": "mysql://x"}},
         ):
             with pytest.raises(helm.HelmValuesError):
                 chart.validate_schema(bad)

@@ -85,6 +85,7 @@ async def test_a_refused_change_announces_nothing(
 
 
 async def _unit_count(tenant: TenantHandle) -> int:
+    from ebhxh.db.tenant_scope import TenantScope
     from ebhxh.units.tables import InsuranceUnit
 
-    return int(await InsuranceUnit.count().where(InsuranceUnit.tenant == tenant.id))
+    return int(await TenantScope(tenant.id).count(InsuranceUnit))

@@ -21,6 +21,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from ebhxh.db.binding import system_access
 from ebhxh.demo.threaded import free_port
 from ebhxh.settings import Settings
 from ebhxh.signing.tables import SignatureSetup
@@ -161,11 +162,12 @@ def _clean_env() -> dict[str, str]:
 
 async def _ciphertexts(client: Client, unit_id: str) -> Any:
     async def read() -> Any:
-        return (
-            await SignatureSetup.select(SignatureSetup.secrets_ciphertext)
-            .where(SignatureSetup.unit == uuid.UUID(unit_id))
-            .first()
-        )["secrets_ciphertext"]
+        with system_access():  # the test reads the stored bytes, across tenants
+            return (
+                await SignatureSetup.select(SignatureSetup.secrets_ciphertext)
+                .where(SignatureSetup.unit == uuid.UUID(unit_id))
+                .first()
+            )["secrets_ciphertext"]
 
     return bytes(in_app(client, read))
 

@@ -20,6 +20,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from pypdf import PdfReader
 
+from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.signing.certificates import summarise
 from ebhxh.signing.tables import SignatureSetup
 from ebhxh.signing.trust import TrustStore
@@ -193,8 +194,10 @@ async def test_a_pin_changed_after_setup_fails_the_signing_and_leaves_nothing_si
 
     async def store_stale_pin() -> None:  # as if the token's PIN changed since the setup
         stale = client.app.state.signing.secrets.encrypt(json.dumps({"pin": "000000"}).encode())
-        await SignatureSetup.update({SignatureSetup.secrets_ciphertext: stale}).where(
-            SignatureSetup.unit == uuid.UUID(unit_id)
+        await (
+            TenantScope(tenant.id)
+            .update(SignatureSetup, {SignatureSetup.secrets_ciphertext: stale})
+            .where(SignatureSetup.unit == uuid.UUID(unit_id))
         )
 
     in_app(client, store_stale_pin)
@@ -265,7 +268,8 @@ async def test_the_pin_is_encrypted_at_rest(
     await set_up_hsm_signature(client, tenant, test_pki, unit_id)
 
     async def stored() -> bytes:
-        row = await SignatureSetup.select(SignatureSetup.secrets_ciphertext).first()
+        scope = TenantScope(tenant.id)
+        row = await scope.select(SignatureSetup, SignatureSetup.secrets_ciphertext).first()
         return bytes(row["secrets_ciphertext"])
 
     ciphertext = in_app(client, stored)

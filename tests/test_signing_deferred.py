@@ -19,6 +19,7 @@ from litestar.testing import AsyncTestClient
 from ebhxh.app import create_app
 from ebhxh.auth.principal import Principal
 from ebhxh.clock import FixedClock
+from ebhxh.db.binding import system_access
 from ebhxh.demo import pki
 from ebhxh.errors import ProblemError
 from ebhxh.plugins import hookimpl
@@ -115,11 +116,12 @@ async def test_a_value_made_with_another_key_is_refused(
     assert (unsigned.status_code, unsigned.json()["code"]) == (409, "signing_request_state")
 
     async def stored_pdf() -> object:
-        row = (
-            await SigningRequest.select(SigningRequest.signed_pdf)
-            .where(SigningRequest.id == uuid.UUID(request_id))
-            .first()
-        )
+        with system_access():
+            row = (
+                await SigningRequest.select(SigningRequest.signed_pdf)
+                .where(SigningRequest.id == uuid.UUID(request_id))
+                .first()
+            )
         return row["signed_pdf"]
 
     assert in_app(client, stored_pdf) is None

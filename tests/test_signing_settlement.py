@@ -25,6 +25,7 @@ from litestar.testing import AsyncTestClient
 from ebhxh.app import create_app
 from ebhxh.auth.principal import Principal
 from ebhxh.clock import ShiftedClock
+from ebhxh.db.binding import system_access
 from ebhxh.demo import pki
 from ebhxh.dossiers.tables import OutboxJob
 from ebhxh.errors import ErrorCode
@@ -143,9 +144,10 @@ def _value(key: Any, signer: Deferred) -> bytes:
 
 
 async def _submit_rows(dossier_id: str) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = await OutboxJob.select(OutboxJob.action).where(
-        OutboxJob.dossier == uuid.UUID(dossier_id)
-    )
+    with system_access():
+        rows: list[dict[str, Any]] = await OutboxJob.select(OutboxJob.action).where(
+            OutboxJob.dossier == uuid.UUID(dossier_id)
+        )
     return rows
 
 

@@ -17,6 +17,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from piccolo.columns import ForeignKey, OnDelete
 
+from ebhxh.db.binding import system_access
 from ebhxh.db.registry import ALL_TABLES, GLOBAL_TABLES, TENANT_TABLES
 from ebhxh.tenancy.tables import Tenant
 from tests.conftest import Pki, in_app
@@ -76,12 +77,37 @@ def test_tenant_tables_are_queried_only_through_a_scope() -> None:
     assert offenders == []
 
 
+SYSTEM_ACCESS_ALLOWED = ALLOWED_UNSCOPED - {"db/tenant_scope.py"}
+"""The system modules that may bind their work across tenants (row-level security)."""
+
+
+def test_only_the_listed_system_modules_use_system_access() -> None:
+    users = set()
+    for path in PLATFORM.rglob("*.py"):
+        relative = path.relative_to(PLATFORM).as_posix()
+        if relative.startswith("db/"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            named = (isinstance(node, ast.Name) and node.id in {"system_access", "SYSTEM"}) or (
+                isinstance(node, ast.Attribute) and node.attr in {"system_access", "SYSTEM"}
+            )
+            imported = isinstance(node, ast.ImportFrom) and any(
+                alias.name in {"system_access", "SYSTEM", "bound_to"} for alias in node.names
+            )
+            if named or imported:
+                users.add(relative)
+    assert users - SYSTEM_ACCESS_ALLOWED == set()
+    assert users, "the system modules bind their work with system_access()"
+
+
 async def _snapshot(tenant_id: uuid.UUID) -> dict[str, list[str]]:
     """Every row of the tenant's, in every tenant table (and its own row), as text."""
     rows = {"tenant": [repr(await Tenant.select().where(Tenant.id == tenant_id))]}
-    for table in TENANT_TABLES:
-        found = await table.select().where(table._meta.get_column_by_name("tenant") == tenant_id)
-        rows[table._meta.tablename] = sorted(repr(sorted(row.items())) for row in found)
+    with system_access():  # the owner's rows as they are, whatever the request would see
+        for table in TENANT_TABLES:
+            tenant = table._meta.get_column_by_name("tenant")
+            found = await table.select().where(tenant == tenant_id)
+            rows[table._meta.tablename] = sorted(repr(sorted(row.items())) for row in found)
     return rows
 
 

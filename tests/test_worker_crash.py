@@ -17,6 +17,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from ebhxh.app import create_app
+from ebhxh.db.binding import system_access
 from ebhxh.demo.threaded import ThreadedServer, free_port
 from ebhxh.dossiers.tables import OutboxJob
 from ebhxh.settings import Settings
@@ -68,11 +69,12 @@ async def client(crash_settings: Settings) -> AsyncIterator[Client]:
 
 async def _attempts(client: Client, dossier_id: str) -> int:
     async def read() -> int:
-        row = (
-            await OutboxJob.select(OutboxJob.attempts)
-            .where(OutboxJob.dossier == uuid.UUID(dossier_id))
-            .first()
-        )
+        with system_access():
+            row = (
+                await OutboxJob.select(OutboxJob.attempts)
+                .where(OutboxJob.dossier == uuid.UUID(dossier_id))
+                .first()
+            )
         return int(row["attempts"]) if row else 0
 
     return int(in_app(client, read))

@@ -32,6 +32,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             )
         ),
     ] = None
+    database_owner_url: Annotated[
+        str | None,
+        msgspec.Meta(
+            description=(
+                "PostgreSQL URL of the owner role that runs migrations (`ebhxh migrate`), "
+                "which then grants the role of EBHXH_DATABASE_URL row access. Unset: "
+                "EBHXH_DATABASE_URL. The app's role must not own the tables, or row-level "
+                "security would not hold."
+            )
+        ),
+    ] = None
     redis_url: Annotated[
         str | None,
         msgspec.Meta(

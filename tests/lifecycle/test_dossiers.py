@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from ebhxh.clock import ShiftedClock
+from ebhxh.db.binding import system_access
 from ebhxh.settings import Settings
 from ebhxh.tenancy.tables import Tenant
 from ebhxh.vss_sandbox.inbox import MailCatcher, activation_code
@@ -255,9 +256,10 @@ async def test_outbox_work_remembers_the_request_that_caused_it(
     assert created.status_code == 201
 
     async def request_ids() -> list[str]:
-        rows = await OutboxJob.select(OutboxJob.request_id).where(
-            OutboxJob.dossier == uuid.UUID(created.json()["id"])
-        )
+        with system_access():
+            rows = await OutboxJob.select(OutboxJob.request_id).where(
+                OutboxJob.dossier == uuid.UUID(created.json()["id"])
+            )
         return [row["request_id"] for row in rows]
 
     assert in_app(client, request_ids) == ["req-dossier-42"]

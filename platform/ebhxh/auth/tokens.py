@@ -14,6 +14,7 @@ import secrets
 import msgspec
 
 from ebhxh.auth.principal import Principal
+from ebhxh.db.binding import system_access
 from ebhxh.db.ids import as_aware, as_uuid
 from ebhxh.tenancy.tables import ApiToken, Membership, Role
 
@@ -40,9 +41,18 @@ def mint_token(prefix: str = TOKEN_PREFIX) -> MintedToken:
 
 
 async def resolve_token(plain: str, now: dt.datetime) -> Principal | None:
-    """The principal a token proves, or None for an unknown or revoked one."""
+    """The principal a token proves, or None for an unknown or revoked one.
+
+    Before the token is resolved there is no tenant: system access, in one transaction.
+    """
     if not plain.startswith(TOKEN_PREFIX):
         return None
+    with system_access():
+        async with ApiToken._meta.db.transaction():
+            return await _resolve(plain, now)
+
+
+async def _resolve(plain: str, now: dt.datetime) -> Principal | None:
     row = (
         await ApiToken.select(ApiToken.id, ApiToken.tenant, ApiToken.user, ApiToken.last_used_at)
         .where(ApiToken.token_hash == hash_token(plain), ApiToken.revoked_at.is_null())

@@ -11,7 +11,7 @@ import time
 import click
 
 from ebhxh.cli.common import load_settings, run, with_database
-from ebhxh.db.migrate import migrate_forwards, pending_migrations
+from ebhxh.db.migrate import grant_app_role, migrate_forwards, pending_migrations
 from ebhxh.settings import Settings
 
 POLL_SECONDS = 2.0
@@ -67,3 +67,6 @@ def migrate(check: bool, wait_seconds: int | None) -> None:
     click.echo(f"Migrating {target}")
     if not run(migrate_forwards()):
         raise click.ClickException("Migrations failed; see the messages above.")
+    granted = run(grant_app_role(settings))
+    if granted:
+        click.echo(f"Granted row access to the app role {granted}")

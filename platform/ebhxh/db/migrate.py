@@ -8,9 +8,12 @@ import importlib
 import os
 from pathlib import Path
 
+import asyncpg
 from piccolo.apps.migrations.tables import Migration
 
 from ebhxh.db.piccolo_app import APP_NAME
+from ebhxh.db.row_security import grant_statements
+from ebhxh.settings import Settings
 
 MIGRATIONS_PACKAGE = "ebhxh.db.migrations"
 
@@ -28,6 +31,30 @@ async def migrate_forwards() -> bool:
 
     result = await run_forwards(app_name=APP_NAME, migration_id="all")
     return bool(result.success)
+
+
+async def grant_app_role(settings: Settings) -> str | None:
+    """Give the app's role (of `database_url`) row access when migrations ran as another
+    role (`database_owner_url`); the role granted, or None when there is none to grant.
+    Repeated every run: GRANT is idempotent and covers tables added since.
+    """
+    owner_url = settings.database_owner_url
+    if not settings.database_url or not owner_url or owner_url == settings.database_url:
+        return None
+    app = await asyncpg.connect(settings.database_url)
+    try:
+        role = str(await app.fetchval("SELECT current_user"))
+    finally:
+        await app.close()
+    owner = await asyncpg.connect(owner_url)
+    try:
+        if role == await owner.fetchval("SELECT current_user"):
+            return None
+        for statement in grant_statements(role):
+            await owner.execute(statement)
+    finally:
+        await owner.close()
+    return role
 
 
 def known_migrations() -> list[str]:

@@ -3,6 +3,10 @@
 A `TenantScope` is made from the authenticated principal and adds `tenant = <id>` to every
 query it builds, and sets the tenant on every row it inserts. Services receive a scope, not
 tables; a test fails when code outside the allowed modules queries a tenant table directly.
+
+On PostgreSQL row-level security is the second wall: every query a scope builds, and its
+`transaction()`, run bound to the scope's tenant (`ebhxh.db.scoped_queries`), and the
+tables' policies refuse every other tenant's rows whatever the WHERE clause says.
 """
 
 from __future__ import annotations
@@ -14,10 +18,10 @@ from typing import Any, TypeVar
 
 from piccolo.columns import Column
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.query import Delete, Objects, Select, Update
-from piccolo.query.methods.insert import Insert
 from piccolo.table import Table
 
+from ebhxh.db import scoped_queries as scoped
+from ebhxh.db.binding import BindingMismatch, bound_to
 from ebhxh.db.registry import TENANT_TABLES
 
 T = TypeVar("T", bound=Table)
@@ -39,33 +43,40 @@ class TenantScope:
         column: Column = table._meta.get_column_by_name("tenant")
         return column
 
-    def select(self, table: type[T], *columns: Any) -> Select[T]:
-        return table.select(*columns).where(self._check(table) == self.tenant_id)
+    def select(self, table: type[T], *columns: Any) -> scoped.ScopedSelect[T]:
+        column = self._check(table)
+        return scoped.select(self.tenant_id, table, *columns).where(column == self.tenant_id)
 
-    def objects(self, table: type[T]) -> Objects[T]:
-        return table.objects().where(self._check(table) == self.tenant_id)
+    def objects(self, table: type[T]) -> scoped.ScopedObjects[T]:
+        column = self._check(table)
+        return scoped.objects(self.tenant_id, table).where(column == self.tenant_id)
 
-    def count(self, table: type[T]) -> Any:
-        return table.count().where(self._check(table) == self.tenant_id)
+    def count(self, table: type[T]) -> scoped.ScopedCount:
+        column = self._check(table)
+        return scoped.count(self.tenant_id, table).where(column == self.tenant_id)
 
-    def update(self, table: type[T], values: Mapping[Any, Any]) -> Update[T]:
-        return table.update(dict(values)).where(self._check(table) == self.tenant_id)
+    def update(self, table: type[T], values: Mapping[Any, Any]) -> scoped.ScopedUpdate[T]:
+        column = self._check(table)
+        query = scoped.update(self.tenant_id, table, dict(values))
+        query.where(column == self.tenant_id)
+        return query
 
-    def delete(self, table: type[T]) -> Delete:
-        return table.delete().where(self._check(table) == self.tenant_id)
+    def delete(self, table: type[T]) -> scoped.ScopedDelete:
+        column = self._check(table)
+        return scoped.delete(self.tenant_id, table).where(column == self.tenant_id)
 
     def new(self, table: type[T], **values: Any) -> T:
         """A row of `table` belonging to this tenant (not yet saved)."""
         self._check(table)
         return table(tenant=self.tenant_id, **values)
 
-    def insert(self, table: type[T], *rows: T) -> Insert[T]:
+    def insert(self, table: type[T], *rows: T) -> scoped.ScopedInsert[T]:
         """Insert rows made with `new`; a row of another tenant is refused."""
         self._check(table)
         for row in rows:
             if str(row.tenant) != str(self.tenant_id):  # type: ignore[attr-defined]
                 raise NotTenantData(f"{table.__name__} row belongs to another tenant")
-        return table.insert(*rows)
+        return scoped.insert(self.tenant_id, table, *rows)
 
     @property
     def on_postgres(self) -> bool:
@@ -80,10 +91,23 @@ class TenantScope:
         current = TENANT_TABLES[0]._meta.db.current_transaction.get()
         if current is None:
             raise RuntimeError("raw statements on tenant data run inside scope.transaction()")
+        self._refuse_other_binding(current)
         return current.connection
+
+    def _refuse_other_binding(self, current: Any) -> None:
+        held = getattr(current, "binding", self.tenant_id)  # SQLite's has none
+        if held != self.tenant_id:
+            raise BindingMismatch(f"tenant {self.tenant_id} inside a transaction of {held}")
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
-        """One database transaction for a unit of work in this tenant."""
-        async with TENANT_TABLES[0]._meta.db.transaction():
-            yield
+        """One database transaction for a unit of work in this tenant, bound to it from its
+        start: every query inside, scoped or not, runs as this tenant.
+        """
+        engine = TENANT_TABLES[0]._meta.db
+        current = engine.current_transaction.get()
+        if current is not None:
+            self._refuse_other_binding(current)
+        with bound_to(self.tenant_id):
+            async with engine.transaction():
+                yield

@@ -17,6 +17,7 @@ import uuid
 import msgspec
 
 from ebhxh.auth.tokens import hash_token
+from ebhxh.db.binding import system_access
 from ebhxh.db.ids import as_aware, as_uuid
 from ebhxh.devices.tables import Device, DevicePairing
 from ebhxh.tenancy.tables import Membership
@@ -58,43 +59,47 @@ async def redeem_pairing_code(code: str, now: dt.datetime) -> dict[str, object] 
 
     The update is conditional, so two agents racing with one code cannot both pair.
     """
-    code_hash = hash_pairing_code(code)
-    rows = (
-        await DevicePairing.update({DevicePairing.used_at: now})
-        .where(
-            DevicePairing.code_hash == code_hash,
-            DevicePairing.used_at.is_null(),
-            DevicePairing.expires_at > now,
+    with system_access():
+        code_hash = hash_pairing_code(code)
+        rows = (
+            await DevicePairing.update({DevicePairing.used_at: now})
+            .where(
+                DevicePairing.code_hash == code_hash,
+                DevicePairing.used_at.is_null(),
+                DevicePairing.expires_at > now,
+            )
+            .returning(DevicePairing.tenant, DevicePairing.user)
         )
-        .returning(DevicePairing.tenant, DevicePairing.user)
-    )
-    return dict(rows[0]) if rows else None
+        return dict(rows[0]) if rows else None
 
 
 async def resolve_device(plain: str, now: dt.datetime) -> DeviceIdentity | None:
     """The device a credential proves, or None: unknown, revoked, or its user no longer a
     member of the tenant.
     """
-    if not plain.startswith(CREDENTIAL_PREFIX):
-        return None
-    row = (
-        await Device.select(Device.id, Device.tenant, Device.user, Device.name, Device.last_seen_at)
-        .where(Device.credential_hash == hash_token(plain), Device.revoked_at.is_null())
-        .first()
-    )
-    if row is None:
-        return None
-    member = await Membership.exists().where(
-        Membership.tenant == row["tenant"], Membership.user == row["user"]
-    )
-    if not member:
-        return None
-    last_seen = row["last_seen_at"]
-    if last_seen is None or now - as_aware(last_seen) > LAST_SEEN_RESOLUTION:
-        await Device.update({Device.last_seen_at: now}).where(Device.id == row["id"])
-    return DeviceIdentity(
-        device_id=as_uuid(row["id"]),
-        tenant_id=as_uuid(row["tenant"]),
-        user_id=as_uuid(row["user"]),
-        name=row["name"],
-    )
+    with system_access():
+        if not plain.startswith(CREDENTIAL_PREFIX):
+            return None
+        row = (
+            await Device.select(
+                Device.id, Device.tenant, Device.user, Device.name, Device.last_seen_at
+            )
+            .where(Device.credential_hash == hash_token(plain), Device.revoked_at.is_null())
+            .first()
+        )
+        if row is None:
+            return None
+        member = await Membership.exists().where(
+            Membership.tenant == row["tenant"], Membership.user == row["user"]
+        )
+        if not member:
+            return None
+        last_seen = row["last_seen_at"]
+        if last_seen is None or now - as_aware(last_seen) > LAST_SEEN_RESOLUTION:
+            await Device.update({Device.last_seen_at: now}).where(Device.id == row["id"])
+        return DeviceIdentity(
+            device_id=as_uuid(row["id"]),
+            tenant_id=as_uuid(row["tenant"]),
+            user_id=as_uuid(row["user"]),
+            name=row["name"],
+        )

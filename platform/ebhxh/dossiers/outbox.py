@@ -17,6 +17,7 @@ from typing import Any
 
 import structlog
 
+from ebhxh.db.binding import system_access
 from ebhxh.db.ids import as_uuid
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.dossiers.actions import CONTINUE, POLL, SUBMIT
@@ -44,12 +45,13 @@ def backoff(attempts: int) -> dt.timedelta:
 
 async def due_jobs(now: dt.datetime, limit: int = 500) -> list[dict[str, Any]]:
     """Outbox rows that are due and not done (for the reconciliation cron)."""
-    rows: list[dict[str, Any]] = await (
-        OutboxJob.select(OutboxJob.id, OutboxJob.attempts, OutboxJob.due_at)
-        .where(OutboxJob.done_at.is_null(), OutboxJob.due_at <= now)
-        .order_by(OutboxJob.due_at)
-        .limit(limit)
-    )
+    with system_access():
+        rows: list[dict[str, Any]] = await (
+            OutboxJob.select(OutboxJob.id, OutboxJob.attempts, OutboxJob.due_at)
+            .where(OutboxJob.done_at.is_null(), OutboxJob.due_at <= now)
+            .order_by(OutboxJob.due_at)
+            .limit(limit)
+        )
     return rows
 
 
@@ -59,17 +61,22 @@ async def run_outbox_job(
     services: ServiceFactory,
     lease: dt.timedelta = LEASE,
 ) -> str:
-    """Do one outbox row's work; returns what happened (for logs and tests)."""
-    row = await OutboxJob.select().where(OutboxJob.id == outbox_id).first()
-    if row is None or row["done_at"] is not None:
-        return "done-already"
-    claimed = (
-        await OutboxJob.update(
-            {OutboxJob.due_at: now + lease, OutboxJob.attempts: OutboxJob.attempts + 1}
+    """Do one outbox row's work; returns what happened (for logs and tests).
+
+    The row names its tenant, so only reading and claiming it need system access; the work
+    runs in the tenant's scope.
+    """
+    with system_access():
+        row = await OutboxJob.select().where(OutboxJob.id == outbox_id).first()
+        if row is None or row["done_at"] is not None:
+            return "done-already"
+        claimed = (
+            await OutboxJob.update(
+                {OutboxJob.due_at: now + lease, OutboxJob.attempts: OutboxJob.attempts + 1}
+            )
+            .where(OutboxJob.id == outbox_id, OutboxJob.done_at.is_null(), OutboxJob.due_at <= now)
+            .returning(OutboxJob.id)
         )
-        .where(OutboxJob.id == outbox_id, OutboxJob.done_at.is_null(), OutboxJob.due_at <= now)
-        .returning(OutboxJob.id)
-    )
     if not claimed:
         return "claimed-elsewhere"
     held = row["attempts"] + 1  # our claim; a later claim by another worker changes it
@@ -113,9 +120,10 @@ async def run_outbox_job(
         )
         log.exception("outbox_failed", outbox_id=str(outbox_id), attempts=held)
         return "failed"
-    await OutboxJob.update({OutboxJob.done_at: now}).where(
-        OutboxJob.id == outbox_id, OutboxJob.attempts == held
-    )
+    with system_access():
+        await OutboxJob.update({OutboxJob.done_at: now}).where(
+            OutboxJob.id == outbox_id, OutboxJob.attempts == held
+        )
     return "done"
 
 
@@ -130,9 +138,10 @@ async def _reschedule(
     outbox_id: uuid.UUID, held: int, due_at: dt.datetime, error: str | None
 ) -> None:
     """Move the row's due time, unless another worker has claimed it since."""
-    await OutboxJob.update({OutboxJob.due_at: due_at, OutboxJob.last_error: error}).where(
-        OutboxJob.id == outbox_id, OutboxJob.attempts == held
-    )
+    with system_access():
+        await OutboxJob.update({OutboxJob.due_at: due_at, OutboxJob.last_error: error}).where(
+            OutboxJob.id == outbox_id, OutboxJob.attempts == held
+        )
 
 
 async def _tell_tenant(service: DossierService, dossier_id: uuid.UUID, why: str) -> None:
@@ -144,9 +153,10 @@ async def _tell_tenant(service: DossierService, dossier_id: uuid.UUID, why: str)
 
 async def expire_activations(now: dt.datetime) -> int:
     """Move every dossier whose activation code passed its 24 hours to activation_expired."""
-    rows = await Dossier.select(Dossier.id, Dossier.tenant).where(
-        Dossier.state == DossierState.AWAITING_ACTIVATION.value, Dossier.code_expires_at < now
-    )
+    with system_access():
+        rows = await Dossier.select(Dossier.id, Dossier.tenant).where(
+            Dossier.state == DossierState.AWAITING_ACTIVATION.value, Dossier.code_expires_at < now
+        )
     for row in rows:
         await expire(TenantScope(as_uuid(row["tenant"])), as_uuid(row["id"]), now)
     return len(rows)
@@ -154,13 +164,14 @@ async def expire_activations(now: dt.datetime) -> int:
 
 async def remind_expiring(now: dt.datetime) -> int:
     """Queue a reminder for every code expiring within 2 hours (once per code)."""
-    rows = await Dossier.select(
-        Dossier.id, Dossier.tenant, Dossier.code_expires_at, Dossier.reminded_for
-    ).where(
-        Dossier.state == DossierState.AWAITING_ACTIVATION.value,
-        Dossier.code_expires_at > now,
-        Dossier.code_expires_at <= now + REMIND_BEFORE,
-    )
+    with system_access():
+        rows = await Dossier.select(
+            Dossier.id, Dossier.tenant, Dossier.code_expires_at, Dossier.reminded_for
+        ).where(
+            Dossier.state == DossierState.AWAITING_ACTIVATION.value,
+            Dossier.code_expires_at > now,
+            Dossier.code_expires_at <= now + REMIND_BEFORE,
+        )
     queued = 0
     for row in rows:
         if row["reminded_for"] == row["code_expires_at"]:

@@ -10,7 +10,7 @@ everyone above).
 PostgreSQL writes with one `INSERT ... SELECT FROM unnest(...) ON CONFLICT ... DO UPDATE
 ... WHERE <changed>` per page, `RETURNING (xmax = 0)` telling inserted rows from updated
 ones; each unnest array is one bind argument, so a page of thousands stays far below
-asyncpg's 32,767-argument limit (not COPY: row-level security, planned, refuses it). SQLite (the
+asyncpg's 32,767-argument limit (not COPY: row-level security refuses it). SQLite (the
 embedded default) uses `executemany`. Every statement binds the scope's tenant and runs in
 the caller's `scope.transaction()`.
 """

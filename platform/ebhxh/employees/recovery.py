@@ -11,18 +11,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ebhxh.db.binding import system_access
 from ebhxh.employees.tables import EmployeeSync, SyncState
 
 
 async def stalled_syncs(now: dt.datetime, limit: int = 100) -> list[dict[str, Any]]:
     """Running syncs whose lease passed or that were never claimed (id, tenant, attempts)."""
-    rows: list[dict[str, Any]] = await (
-        EmployeeSync.select(EmployeeSync.id, EmployeeSync.tenant, EmployeeSync.attempts)
-        .where(
-            EmployeeSync.state == SyncState.RUNNING.value,
-            EmployeeSync.lease_until.is_null() | (EmployeeSync.lease_until <= now),
+    with system_access():
+        rows: list[dict[str, Any]] = await (
+            EmployeeSync.select(EmployeeSync.id, EmployeeSync.tenant, EmployeeSync.attempts)
+            .where(
+                EmployeeSync.state == SyncState.RUNNING.value,
+                EmployeeSync.lease_until.is_null() | (EmployeeSync.lease_until <= now),
+            )
+            .order_by(EmployeeSync.started_at)
+            .limit(limit)
         )
-        .order_by(EmployeeSync.started_at)
-        .limit(limit)
-    )
-    return rows
+        return rows

@@ -9,6 +9,9 @@ import msgspec
 import structlog
 from litestar import Controller, Response, get
 from litestar.datastructures import State
+from piccolo.engine.postgres import PostgresEngine
+
+from ebhxh.db.row_security import role_problems
 
 log = structlog.get_logger(__name__)
 
@@ -61,7 +64,27 @@ class HealthController(Controller):
 
 async def _database_answers(state: State) -> bool:
     rows = await state.engine.run_ddl("SELECT 1 AS one", in_pool=True)
+    if rows and not state.get("database_role_checked"):
+        await _warn_about_role(state.engine)
+        state.database_role_checked = True
     return bool(rows)
+
+
+async def _warn_about_role(engine: Any) -> None:
+    """Say loudly, once per process, when the app's PostgreSQL role would pass through the
+    row-level security policies (superuser, BYPASSRLS, or owner of the tables).
+    """
+    if not isinstance(engine, PostgresEngine):
+        return
+    role, problems = await role_problems(engine)
+    if problems:
+        log.error(
+            "database_role_bypasses_row_security",
+            role=role,
+            problems=problems,
+            fix="connect as a role that owns no table, NOSUPERUSER NOBYPASSRLS "
+            "(docs/operations.md); EBHXH_DATABASE_OWNER_URL runs the migrations",
+        )
 
 
 async def _check(probe: Any) -> bool:

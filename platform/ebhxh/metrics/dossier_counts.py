@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from piccolo.query.functions.aggregate import Count
 
+from ebhxh.db.binding import system_access
 from ebhxh.dossiers.tables import Dossier
 
 
 async def dossiers_by_state() -> list[tuple[str, str, int]]:
     """(tenant id, state, count) for every tenant and state that has dossiers."""
-    rows = await Dossier.select(Dossier.tenant, Dossier.state, Count(alias="n")).group_by(
-        Dossier.tenant, Dossier.state
-    )
-    return [(str(row["tenant"]), str(row["state"]), int(row["n"])) for row in rows]
+    with system_access():
+        rows = await Dossier.select(Dossier.tenant, Dossier.state, Count(alias="n")).group_by(
+            Dossier.tenant, Dossier.state
+        )
+        return [(str(row["tenant"]), str(row["state"]), int(row["n"])) for row in rows]

@@ -10,6 +10,7 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Count
 
+from ebhxh.db.binding import system_access
 from ebhxh.db.ids import as_aware, as_uuid
 from ebhxh.operators.schemas import TenantSummary
 from ebhxh.operators.tables import SupportGrant
@@ -27,8 +28,9 @@ async def tenant_summaries(now: dt.datetime) -> list[TenantSummary]:
     tenants = await Tenant.select(
         Tenant.id, Tenant.slug, Tenant.name, Tenant.created_at, Tenant.manifest
     ).order_by(Tenant.slug)
-    members = await _counts(Membership, Membership.id.is_not_null())
-    units = await _counts(InsuranceUnit, InsuranceUnit.id.is_not_null())
+    with system_access():
+        members = await _counts(Membership, Membership.id.is_not_null())
+        units = await _counts(InsuranceUnit, InsuranceUnit.id.is_not_null())
     grants = await _counts(
         SupportGrant, SupportGrant.revoked_at.is_null(), SupportGrant.expires_at > now
     )

@@ -10,6 +10,7 @@ import datetime as dt
 import uuid
 
 from ebhxh.auth.principal import Principal
+from ebhxh.db.binding import system_access
 from ebhxh.db.ids import as_aware, as_uuid
 from ebhxh.sso.tables import IdentityProviderDomain, SsoSession
 from ebhxh.tenancy.tables import Membership, Role, Tenant
@@ -26,11 +27,12 @@ async def tenant_by_slug(slug: str) -> uuid.UUID | None:
 
 async def tenant_by_email_domain(domain: str) -> uuid.UUID | None:
     """The tenant whose identity provider signs in people of `domain`."""
-    row = (
-        await IdentityProviderDomain.select(IdentityProviderDomain.tenant)
-        .where(IdentityProviderDomain.domain == domain.lower())
-        .first()
-    )
+    with system_access():
+        row = (
+            await IdentityProviderDomain.select(IdentityProviderDomain.tenant)
+            .where(IdentityProviderDomain.domain == domain.lower())
+            .first()
+        )
     return None if row is None else as_uuid(row["tenant"])
 
 
@@ -38,10 +40,11 @@ async def domains_claimed_elsewhere(tenant_id: uuid.UUID, domains: tuple[str, ..
     """Which of `domains` another tenant's provider already uses."""
     if not domains:
         return []
-    rows = await IdentityProviderDomain.select(IdentityProviderDomain.domain).where(
-        IdentityProviderDomain.domain.is_in(list(domains)),
-        IdentityProviderDomain.tenant != tenant_id,
-    )
+    with system_access():
+        rows = await IdentityProviderDomain.select(IdentityProviderDomain.domain).where(
+            IdentityProviderDomain.domain.is_in(list(domains)),
+            IdentityProviderDomain.tenant != tenant_id,
+        )
     return sorted(str(row["domain"]) for row in rows)
 
 
@@ -49,6 +52,14 @@ async def resolve_session(
     token_hash: str, now: dt.datetime, idle: dt.timedelta
 ) -> Principal | None:
     """The principal a session cookie proves, or None (unknown, ended, idle or expired)."""
+    with system_access():
+        async with SsoSession._meta.db.transaction():
+            return await _resolve_session(token_hash, now, idle)
+
+
+async def _resolve_session(
+    token_hash: str, now: dt.datetime, idle: dt.timedelta
+) -> Principal | None:
     row = (
         await SsoSession.select(
             SsoSession.id,

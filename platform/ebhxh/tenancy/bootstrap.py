@@ -12,6 +12,7 @@ import uuid
 import msgspec
 
 from ebhxh.auth.tokens import mint_token
+from ebhxh.db.binding import system_access
 from ebhxh.tenancy.tables import ApiToken, Membership, Role, Tenant, User
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -44,12 +45,13 @@ async def create_tenant(
         )
     if await Tenant.exists().where(Tenant.slug == slug):
         raise TenantBootstrapError(f"A tenant with slug {slug!r} already exists.")
-    async with Tenant._meta.db.transaction():
-        tenant = Tenant(slug=slug, name=name)
-        await tenant.save()
-        user_id, token = await add_member(
-            tenant.id, email=admin_email, role=Role.ADMIN, display_name=admin_name
-        )
+    with system_access():
+        async with Tenant._meta.db.transaction():
+            tenant = Tenant(slug=slug, name=name)
+            await tenant.save()
+            user_id, token = await add_member(
+                tenant.id, email=admin_email, role=Role.ADMIN, display_name=admin_name
+            )
     return CreatedTenant(tenant_id=tenant.id, slug=slug, admin_user_id=user_id, token=token)
 
 
@@ -61,19 +63,20 @@ async def add_member(
     Returns the user id and the token, which is shown to its owner once and never stored.
     """
     minted = mint_token()
-    async with Tenant._meta.db.transaction():
-        user = await User.objects().get(User.email == email.lower())
-        if user is None:
-            user = User(email=email.lower(), display_name=display_name or email)
-            await user.save()
-        await Membership(tenant=tenant_id, user=user.id, role=role).save()
-        await ApiToken(
-            tenant=tenant_id,
-            user=user.id,
-            name=f"first {role.value} token",
-            token_hash=minted.token_hash,
-            prefix=minted.prefix,
-        ).save()
+    with system_access():
+        async with Tenant._meta.db.transaction():
+            user = await User.objects().get(User.email == email.lower())
+            if user is None:
+                user = User(email=email.lower(), display_name=display_name or email)
+                await user.save()
+            await Membership(tenant=tenant_id, user=user.id, role=role).save()
+            await ApiToken(
+                tenant=tenant_id,
+                user=user.id,
+                name=f"first {role.value} token",
+                token_hash=minted.token_hash,
+                prefix=minted.prefix,
+            ).save()
     return user.id, minted.plain
 
 

@@ -1,16 +1,23 @@
-"""Apply a tenant's plan: create or update the tenant row and its identity provider, in one
-transaction, so a tenant is never left half-applied.
+"""Apply a tenant's plan: the checks that can refuse it first (an email domain another
+tenant holds), then the tenant row, then its identity provider.
+
+The row and the provider are two transactions (the provider's is bound to the tenant by
+row-level security, the row is platform data), so everything that can refuse a manifest is
+checked before either is written; a later run finishes what a crash in between left.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import msgspec
 from piccolo.columns import Column
 
 from ebhxh.db.tenant_scope import TenantScope
+from ebhxh.errors import ErrorCode, ProblemError
 from ebhxh.secrets.box import SecretBox
+from ebhxh.sso.lookup import domains_claimed_elsewhere
 from ebhxh.sso.service import configure_identity_provider, remove_identity_provider
 from ebhxh.tenancy.tables import Tenant
 from ebhxh.tenant_manifests.plan import Action, TenantPlan
@@ -21,6 +28,17 @@ async def apply_plan(plan: TenantPlan, box: SecretBox) -> None:
     if plan.action is Action.UNCHANGED:
         return
     desired = plan.desired
+    tenant_id = plan.tenant_id or uuid.uuid4()
+    provider = desired.identity_provider
+    if provider is not None:
+        taken = await domains_claimed_elsewhere(tenant_id, provider.email_domains)
+        if taken:
+            raise ProblemError(
+                ErrorCode.SSO_EMAIL_DOMAIN_TAKEN,
+                status=409,
+                field="identity_provider.email_domains",
+                params={"value": taken[0]},
+            )
     values: dict[Column | str, Any] = {
         "name": desired.name,
         "manifest": desired.file,
@@ -31,16 +49,14 @@ async def apply_plan(plan: TenantPlan, box: SecretBox) -> None:
         ),
         "notification_emails": msgspec.json.encode(list(desired.notification_emails)).decode(),
     }
-    async with Tenant._meta.db.transaction():
-        if plan.tenant_id is None:
-            tenant = Tenant(slug=desired.slug, **{str(key): v for key, v in values.items()})
-            await tenant.save()
-            tenant_id = tenant.id
-        else:
-            tenant_id = plan.tenant_id
-            await Tenant.update(values).where(Tenant.id == tenant_id)
-        scope = TenantScope(tenant_id)
-        if desired.identity_provider is None:
-            await remove_identity_provider(scope)
-        else:
-            await configure_identity_provider(scope, desired.identity_provider, box)
+    if plan.tenant_id is None:
+        await Tenant(
+            id=tenant_id, slug=desired.slug, **{str(k): v for k, v in values.items()}
+        ).save()
+    else:
+        await Tenant.update(values).where(Tenant.id == tenant_id)
+    scope = TenantScope(tenant_id)
+    if provider is None:
+        await remove_identity_provider(scope)
+    else:
+        await configure_identity_provider(scope, provider, box)
