@@ -45,7 +45,8 @@ def sso_settings(pg_url: str) -> Settings:
     return Settings(
         database_url=pg_url,
         redis_url=REDIS_URL,
-        queue_name=f"ebhxh-test-{RUN_ID}:queue",
+        # A queue (and so a sign-in rate-limit count) per test: the tests sign in often.
+        queue_name=f"ebhxh-test-{RUN_ID}-{uuid.uuid4().hex[:6]}:queue",
         secret_keys=(SECRET_KEY,),
         public_url=PUBLIC_URL,
     )
