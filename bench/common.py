@@ -14,11 +14,29 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
 
 PG_ADMIN = os.environ.get("EBHXH_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+APP_ROLE = "ebhxh_app_bench"
+"""The role the benchmarked app connects as: no owner, no superuser, no BYPASSRLS, so
+row-level security holds as in production."""
+
+
+def with_user(url: str, user: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{user}@{parts.netloc.rsplit('@', 1)[-1]}"))
+
+
+def database_roles(owner_url: str) -> dict[str, str]:
+    """Settings for the app as production runs it: migrations as the owner, the app as
+    `APP_ROLE` (created when missing).
+    """
+    with contextlib.suppress(asyncpg.DuplicateObjectError):
+        asyncio.run(admin(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
+    return {"database_url": with_user(owner_url, APP_ROLE), "database_owner_url": owner_url}
 
 
 def env(**settings: str) -> dict[str, str]:

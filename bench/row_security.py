@@ -26,25 +26,19 @@ import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 
+from bench.common import APP_ROLE, with_user
 from ebhxh.db.engine import RowSecurityEngine, bind_engine
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.organisation.tables import OrgNode
 from ebhxh.units.tables import InsuranceUnit
 
 ADMIN_DSN = os.environ.get("EBHXH_BENCH_PG_ADMIN", "postgresql://root@127.0.0.1:5432/postgres")
-APP_ROLE = "ebhxh_app_bench"
 CONCURRENCY = 32
 POOL = 10
-
-
-def _with_user(url: str, user: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(netloc=f"{user}@{parts.netloc.rsplit('@', 1)[-1]}"))
 
 
 async def _admin(sql: str) -> None:
@@ -126,7 +120,7 @@ def main(seconds: float, rounds: int) -> None:
     with contextlib.suppress(asyncpg.DuplicateObjectError):  # made by an earlier run
         asyncio.run(_admin(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
     owner_url = ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
-    app_url = _with_user(owner_url, APP_ROLE)
+    app_url = with_user(owner_url, APP_ROLE)
     try:
         env = {**os.environ, "EBHXH_DATABASE_URL": app_url, "EBHXH_DATABASE_OWNER_URL": owner_url}
         subprocess.run([sys.executable, "-m", "ebhxh.cli", "migrate"], env=env, check=True)

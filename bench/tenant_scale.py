@@ -31,7 +31,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from bench.common import cli, database, env, server
+from bench.common import cli, database, database_roles, env, server
 from ebhxh.demo.threaded import free_port
 
 REDIS = os.environ.get("EBHXH_BENCH_REDIS", "redis://127.0.0.1:6379/0")
@@ -120,7 +120,7 @@ def main(tenants: int, per_tenant: int, requests: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="ebhxh-bench-scale-"))
     with database("scale") as url:
         settings = env(
-            database_url=url,
+            **database_roles(url),
             redis_url=REDIS,
             log_level="warning",
             data_dir=str(folder),

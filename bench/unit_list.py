@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import cli, database, env, open_loop, server, wrk
+from bench.common import cli, database, database_roles, env, open_loop, server, wrk
 from ebhxh.demo.threaded import free_port
 
 REDIS = os.environ.get("EBHXH_BENCH_REDIS", "redis://127.0.0.1:6379/0")
@@ -80,7 +80,7 @@ def main(rounds: int, seconds: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="ebhxh-bench-units-"))
     with database("units") as url:
         settings = env(
-            database_url=url,
+            **database_roles(url),
             redis_url=REDIS,
             log_level="warning",
             data_dir=str(folder),

@@ -15,6 +15,7 @@ import msgspec
 
 from ebhxh.auth.principal import Principal
 from ebhxh.db.binding import system_access
+from ebhxh.db.bookkeeping import commit_without_waiting
 from ebhxh.db.ids import as_aware, as_uuid
 from ebhxh.tenancy.tables import ApiToken, Membership, Role
 
@@ -67,6 +68,7 @@ async def _resolve(plain: str, now: dt.datetime) -> Principal | None:
         return None
     last_used = row["last_used_at"]
     if last_used is None or now - as_aware(last_used) > LAST_USED_RESOLUTION:
+        await commit_without_waiting(ApiToken)
         await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["id"])
     return Principal(
         user_id=as_uuid(row["user"]),

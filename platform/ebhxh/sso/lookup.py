@@ -11,6 +11,7 @@ import uuid
 
 from ebhxh.auth.principal import Principal
 from ebhxh.db.binding import system_access
+from ebhxh.db.bookkeeping import commit_without_waiting
 from ebhxh.db.ids import as_aware, as_uuid
 from ebhxh.sso.tables import IdentityProviderDomain, SsoSession
 from ebhxh.tenancy.tables import Membership, Role, Tenant
@@ -82,6 +83,7 @@ async def _resolve_session(
     if not roles:
         return None
     if now - last_seen > LAST_SEEN_RESOLUTION:
+        await commit_without_waiting(SsoSession)
         await SsoSession.update({SsoSession.last_seen_at: now}).where(SsoSession.id == row["id"])
     return Principal(
         user_id=as_uuid(row["user"]),
