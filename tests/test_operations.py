@@ -174,11 +174,12 @@ async def _ciphertexts(client: Client, unit_id: str) -> Any:
 
 def _idp_ciphertext(client: Client, tenant: TenantHandle) -> bytes:
     async def read() -> Any:
-        return (
-            await IdentityProvider.select(IdentityProvider.client_secret_ciphertext)
-            .where(IdentityProvider.tenant == tenant.id)
-            .first()
-        )["client_secret_ciphertext"]
+        with system_access():  # the test reads the stored bytes, across tenants
+            return (
+                await IdentityProvider.select(IdentityProvider.client_secret_ciphertext)
+                .where(IdentityProvider.tenant == tenant.id)
+                .first()
+            )["client_secret_ciphertext"]
 
     return bytes(in_app(client, read))
 

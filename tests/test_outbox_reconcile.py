@@ -18,6 +18,7 @@ from litestar.testing import AsyncTestClient
 
 from ebhxh.app import create_app
 from ebhxh.clock import FixedClock
+from ebhxh.db.binding import system_access
 from ebhxh.dossiers.jobs import reconcile
 from ebhxh.dossiers.tables import OutboxJob
 from ebhxh.settings import Settings
@@ -46,11 +47,12 @@ async def client(queued_settings: Settings) -> AsyncIterator[Client]:
 
 async def _row(client: Client, dossier_id: str) -> dict[str, object]:
     async def read() -> dict[str, object]:
-        row = await (
-            OutboxJob.select(OutboxJob.id, OutboxJob.attempts, OutboxJob.due_at)
-            .where(OutboxJob.dossier == uuid.UUID(dossier_id))
-            .first()
-        )
+        with system_access():  # the test reads the system's outbox row
+            row = await (
+                OutboxJob.select(OutboxJob.id, OutboxJob.attempts, OutboxJob.due_at)
+                .where(OutboxJob.dossier == uuid.UUID(dossier_id))
+                .first()
+            )
         assert row is not None
         return dict(row)
 

@@ -26,3 +26,24 @@ def test_the_api_answers_503_with_retry_after_while_postgres_is_down_and_recover
     assert figures.transport_errors == 0, figures.report()
     assert figures.recover_seconds is not None and figures.recover_seconds < 5, figures.report()
     assert figures.after.get(200, 0) > 0, figures.report()
+
+
+def test_a_connection_lost_mid_transaction_counts_as_unavailable_through_its_rollback() -> None:
+    import asyncpg
+
+    from ebhxh.db.errors import is_unavailable
+
+    def failed_rollback() -> BaseException:
+        try:
+            try:
+                raise asyncpg.ConnectionDoesNotExistError("closed in the middle of operation")
+            except asyncpg.ConnectionDoesNotExistError:  # as Piccolo's rollback then fails
+                raise asyncpg.InterfaceError("connection has been released back to the pool")  # noqa: B904
+        except asyncpg.InterfaceError as exc:
+            return exc
+
+    assert is_unavailable(failed_rollback())
+    assert not is_unavailable(
+        asyncpg.InterfaceError("connection has been released back to the pool")
+    )
+    assert not is_unavailable(asyncpg.UniqueViolationError("duplicate key"))

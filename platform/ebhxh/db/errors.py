@@ -40,8 +40,20 @@ raise their own classes.
 
 def is_unavailable(exc: BaseException) -> bool:
     """True when `exc` says the database is unreachable or restarting, not that a query is
-    wrong.
+    wrong. The exceptions it was raised while handling count too: a connection lost in the
+    middle of a transaction surfaces as the failed ROLLBACK that followed it.
     """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if _says_unavailable(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _says_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, UNAVAILABLE):
         return True
     # asyncpg raises InterfaceError for a pooled connection it already knows is closed.
