@@ -271,8 +271,8 @@ async def _drive(
     began = last_fault = time.monotonic()
     while time.monotonic() - began < limit:
         finished = await run.finished()
-        if finished >= total:
-            break
+        # Faults first: a fast run may pass several kill points, or its last one, between
+        # two polls; every drawn fault is applied, even when the work is done by then.
         while moments and finished >= moments[0]:
             moments.pop(0)
             if scenario == "kills":
@@ -285,6 +285,8 @@ async def _drive(
                 run.redis.start()
                 done_faults.append(f"redis@{finished}")
             last_fault = time.monotonic()
+        if finished >= total and not moments:
+            break
         restarts += run.workers.restart_dead()
         await asyncio.sleep(0.1)
     end = time.monotonic()
