@@ -92,6 +92,18 @@ async def test_support_grant_acts_in_one_tenant_with_its_roles_until_revoked(
     assert write.status_code == 403  # a viewer grant reads only
     minted = await client.post("/devices/pairing-codes", headers=support)
     assert (minted.status_code, minted.json()["code"]) == (403, "support_grant_no_credentials")
+    # Not even an admin grant may decide who signs in (it would outlive the grant, unaudited).
+    admin_grant = await client.post(
+        f"/operator/tenants/{slug}/support-grants",
+        json={"reason": REASON, "roles": ["admin"], "minutes": 30},
+        headers=operator,
+    )
+    as_admin = {"Authorization": f"Bearer {admin_grant.json()['token']}"}
+    provider = {"issuer": "https://idp.attacker.example", "client_id": "x", "client_secret": "y"}
+    taken = await client.put("/identity-provider", json=provider, headers=as_admin)
+    assert (taken.status_code, taken.json()["code"]) == (403, "support_grant_no_credentials")
+    dropped = await client.delete("/identity-provider", headers=as_admin)
+    assert (dropped.status_code, dropped.json()["code"]) == (403, "support_grant_no_credentials")
 
     revoked = await client.delete(f"/operator/support-grants/{grant['id']}", headers=operator)
     assert revoked.status_code == 204

@@ -50,8 +50,9 @@ def current_operator(connection: ASGIConnection[Any, Any, Any, Any]) -> Operator
 def not_through_support(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
-    """A guard for routes that mint lasting credentials: a support grant expires, what it
-    could mint would not, so operators acting through one are refused.
+    """A guard for routes that mint lasting credentials or decide who may sign in (pairing
+    codes, the identity provider): a support grant expires, what it could make would not,
+    so operators acting through one are refused.
     """
     principal = connection.user
     if isinstance(principal, Principal) and principal.operator_id is not None:

@@ -12,12 +12,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from ebhxh.auth.principal import OperatorPrincipal, Principal
+from ebhxh.db.errors import is_unavailable
 from ebhxh.observability.context import current_request_id
 from ebhxh.operators.tables import OperatorAction
+
+log = structlog.get_logger(__name__)
 
 
 def _operator_of(user: object) -> tuple[uuid.UUID, uuid.UUID | None, uuid.UUID | None] | None:
@@ -62,8 +66,15 @@ def operator_audit_middleware(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, capture)
         finally:
-            await OperatorAction.update({OperatorAction.status: status}).where(
-                OperatorAction.id == action.id
-            )
+            try:
+                await OperatorAction.update({OperatorAction.status: status}).where(
+                    OperatorAction.id == action.id
+                )
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                # The database went away mid-request: the action's own outcome stands
+                # (its 503), and its row keeps no status.
+                log.warning("operator_action_status_not_recorded", action_id=str(action.id))
 
     return middleware

@@ -13,7 +13,7 @@ from litestar.enums import MediaType
 from litestar.params import FromQuery, JSONBody
 from litestar.response import Redirect
 
-from ebhxh.auth.guards import requires
+from ebhxh.auth.guards import not_through_support, requires
 from ebhxh.auth.principal import Principal
 from ebhxh.auth.tokens import hash_token
 from ebhxh.db.tenant_scope import TenantScope
@@ -204,6 +204,8 @@ class IdentityProviderController(Controller):
         "/",
         operation_id="putIdentityProvider",
         summary="Configure the tenant's identity provider (leave out the secret to keep it)",
+        # Who controls the provider controls who signs in: no support grant may change it.
+        guards=[not_through_support],
     )
     async def put_provider(
         self,
@@ -235,6 +237,7 @@ class IdentityProviderController(Controller):
         operation_id="deleteIdentityProvider",
         summary="Remove the tenant's identity provider (SSO sign-in stops)",
         status_code=204,
+        guards=[not_through_support],
     )
     async def delete_provider(self, tenant_scope: NamedDependency[TenantScope]) -> None:
         if not await remove_identity_provider(tenant_scope):
