@@ -5,6 +5,7 @@ refuses a broken manifest whole (file and field named) while the others apply.
 
 from __future__ import annotations
 
+import os
 import textwrap
 import uuid
 from pathlib import Path
@@ -104,6 +105,18 @@ BROKEN = {
         '[plugins]\nenabled = ["ebhxh-nope"]\n[notifications]',
         "plugins.enabled",
         "not installed: ebhxh-nope",
+    ),
+    "issuer with a query": (
+        'issuer = "https://login.acme.example/realms/staff"',
+        'issuer = "https://login.acme.example/realms/staff?tenant=1"',
+        "identity_provider.issuer",
+        "does not have the expected form",
+    ),
+    "roles claim too long": (
+        "[identity_provider.role_mapping]",
+        f'roles_claim = "{"g" * 101}"\n[identity_provider.role_mapping]',
+        "identity_provider.roles_claim",
+        "length <= 100",
     ),
     "not TOML": ('name = "Công ty ACME"', 'name = "Công ty ACME', "(file)", "not valid TOML"),
 }
@@ -245,3 +258,37 @@ async def test_enabled_plugins_limit_the_signer_types_a_tenant_may_use(
         "signer_type_not_enabled",
         "signer_type",
     )
+
+
+@pytest.mark.sqlite
+def test_a_domain_another_tenant_holds_refuses_the_manifest_and_writes_nothing(
+    settings: Settings, tmp_path: Path
+) -> None:
+    first, second = f"a-{uuid.uuid4().hex[:8]}", f"z-{uuid.uuid4().hex[:8]}"
+    env = {**settings_env(settings), "ACME_OIDC_SECRET": SECRET}
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    two.mkdir()
+    (one / f"{first}.toml").write_text(manifest(first), encoding="utf-8")
+    assert _apply(one, env).returncode == 0
+    claiming = manifest(second).replace(f'["{second}.example"]', f'["{first}.example"]')
+    (two / f"{second}.toml").write_text(claiming, encoding="utf-8")
+
+    refused = _apply(two, env)
+    assert refused.returncode == 1
+    assert "identity_provider.email_domains: " in refused.stdout
+    assert f"{first}.example" in refused.stdout
+    assert f"+ {second}" in _apply(two, env, "--dry-run").stdout  # still not created
+
+
+def test_the_stored_manifest_name_does_not_depend_on_how_the_folder_is_named(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "acme.toml").write_text(manifest("acme"), encoding="utf-8")
+    environ = {"ACME_OIDC_SECRET": SECRET}
+    (absolute,), _ = load_folder(tmp_path, installed=INSTALLED, environ=environ)
+    (relative,), _ = load_folder(
+        Path(os.path.relpath(tmp_path)), installed=INSTALLED, environ=environ
+    )
+    assert absolute.file != relative.file
+    assert absolute.manifest == relative.manifest == "acme.toml"

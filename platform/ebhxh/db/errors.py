@@ -40,17 +40,16 @@ raise their own classes.
 
 def is_unavailable(exc: BaseException) -> bool:
     """True when `exc` says the database is unreachable or restarting, not that a query is
-    wrong. The exceptions it was raised while handling count too: a connection lost in the
-    middle of a transaction surfaces as the failed ROLLBACK that followed it.
+    wrong. A connection lost in the middle of a transaction surfaces as the failed ROLLBACK
+    that followed it (an asyncpg `InterfaceError`): for that one, the error it was raised
+    while handling decides.
     """
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if _says_unavailable(current):
-            return True
-        current = current.__cause__ or current.__context__
-    return False
+    if _says_unavailable(exc):
+        return True
+    cause = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+    return (
+        isinstance(exc, asyncpg.InterfaceError) and cause is not None and (_says_unavailable(cause))
+    )
 
 
 def _says_unavailable(exc: BaseException) -> bool:

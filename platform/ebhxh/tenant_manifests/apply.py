@@ -1,9 +1,12 @@
 """Apply a tenant's plan: the checks that can refuse it first (an email domain another
 tenant holds), then the tenant row, then its identity provider.
 
-The row and the provider are two transactions (the provider's is bound to the tenant by
-row-level security, the row is platform data), so everything that can refuse a manifest is
-checked before either is written; a later run finishes what a crash in between left.
+The row and the provider are two transactions: the provider's is bound to the tenant by
+row-level security and makes its own cross-tenant domain check, which cannot run inside
+it, while the row is platform data. Everything that can refuse a manifest is checked before
+either is written, and if the provider is refused anyway (another tenant took the domain
+meanwhile) the row is put back as it was. Only a crash between the two leaves the row
+alone, and the next run finishes it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from ebhxh.sso.lookup import domains_claimed_elsewhere
 from ebhxh.sso.service import configure_identity_provider, remove_identity_provider
 from ebhxh.tenancy.tables import Tenant
 from ebhxh.tenant_manifests.plan import Action, TenantPlan
+
+TENANT_FIELDS = (Tenant.name, Tenant.manifest, Tenant.enabled_plugins, Tenant.notification_emails)
 
 
 async def apply_plan(plan: TenantPlan, box: SecretBox) -> None:
@@ -41,7 +46,7 @@ async def apply_plan(plan: TenantPlan, box: SecretBox) -> None:
             )
     values: dict[Column | str, Any] = {
         "name": desired.name,
-        "manifest": desired.file,
+        "manifest": desired.manifest,
         "enabled_plugins": (
             None
             if desired.enabled_plugins is None
@@ -49,14 +54,23 @@ async def apply_plan(plan: TenantPlan, box: SecretBox) -> None:
         ),
         "notification_emails": msgspec.json.encode(list(desired.notification_emails)).decode(),
     }
-    if plan.tenant_id is None:
-        await Tenant(
-            id=tenant_id, slug=desired.slug, **{str(k): v for k, v in values.items()}
-        ).save()
+    before = await Tenant.select(*TENANT_FIELDS).where(Tenant.id == tenant_id).first()
+    if before is None:
+        row = {str(column): value for column, value in values.items()}
+        await Tenant(id=tenant_id, slug=desired.slug, **row).save()
     else:
         await Tenant.update(values).where(Tenant.id == tenant_id)
     scope = TenantScope(tenant_id)
-    if provider is None:
-        await remove_identity_provider(scope)
-    else:
-        await configure_identity_provider(scope, provider, box)
+    try:
+        if provider is None:
+            await remove_identity_provider(scope)
+        else:
+            await configure_identity_provider(scope, provider, box)
+    except BaseException:
+        # Put the tenant row back as it was: nothing of a refused manifest stays applied.
+        if before is None:
+            await Tenant.delete().where(Tenant.id == tenant_id)
+        else:
+            restored: dict[Column | str, Any] = {str(key): value for key, value in before.items()}
+            await Tenant.update(restored).where(Tenant.id == tenant_id)
+        raise

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from ebhxh.sso.schemas import IdentityProviderConfig
+from ebhxh.sso.schemas import IdentityProviderConfig, IdentityProviderIn
 from ebhxh.tenancy.tables import Role
 from ebhxh.tenant_manifests.schema import (
     EnvReference,
@@ -41,6 +41,10 @@ class DesiredTenant(msgspec.Struct, frozen=True, kw_only=True):
     """A tenant as its manifest wants it, with its secret resolved (in memory only)."""
 
     file: str
+    """The manifest's path, as the folder was named (for messages)."""
+    manifest: str
+    """The manifest's file name, stored with the tenant (the same however the folder is
+    named)."""
     slug: str
     name: str
     identity_provider: IdentityProviderConfig | None
@@ -78,6 +82,8 @@ def load_folder(
 def _load(path: Path, installed: frozenset[str], environ: Mapping[str, str]) -> DesiredTenant:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise _Refused("(file)", f"cannot read it: {exc.strerror}") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise _Refused("(file)", f"not valid TOML: {exc}") from exc
     provider = raw.get("identity_provider")
@@ -97,6 +103,7 @@ def _load(path: Path, installed: frozenset[str], environ: Mapping[str, str]) -> 
         plugins = tuple(sorted(set(manifest.plugins.enabled)))
     return DesiredTenant(
         file=str(path),
+        manifest=path.name,
         slug=manifest.slug,
         name=manifest.name,
         identity_provider=(
@@ -122,8 +129,7 @@ def _convert(raw: dict[str, Any]) -> TenantManifest:
         if missing:
             field = f"{field}.{missing.group(1)}" if where else missing.group(1)
             message = "required"
-        if message.startswith("Expected `str` matching regex"):
-            message = "does not have the expected form"
+        message = _plain(message)
         unknown = re.match(r"Object contains unknown field `(\w+)`", message)
         if unknown:
             field = f"{field}.{unknown.group(1)}" if where else unknown.group(1)
@@ -140,15 +146,39 @@ def _identity_provider(
     issuer = urlsplit(address)
     if issuer.scheme == "http" and not _is_loopback(issuer.hostname or ""):
         raise _Refused("identity_provider.issuer", "must be https (http only on this machine)")
+    wanted = {
+        "issuer": address.rstrip("/"),
+        "client_id": manifest.client_id,
+        "client_secret": _resolve(manifest.client_secret, environ),
+        "scopes": list(manifest.scopes),
+        "roles_claim": manifest.roles_claim,
+        "role_mapping": {key: list(roles) for key, roles in sorted(manifest.role_mapping.items())},
+        "email_domains": sorted(set(manifest.email_domains)),
+    }
+    # The same checks as `PUT /identity-provider` (lengths, forms): what a manifest may
+    # say, the API would take too, and the database will hold.
+    try:
+        checked = msgspec.convert(wanted, IdentityProviderIn)
+    except msgspec.ValidationError as exc:
+        message, _, where = str(exc).partition(" - at `$.")
+        field = where.rstrip("`").split("[")[0] or "(identity provider)"
+        raise _Refused(f"identity_provider.{field}", _plain(message)) from None
     return IdentityProviderConfig(
-        issuer=address.rstrip("/"),
-        client_id=manifest.client_id,
-        client_secret=_resolve(manifest.client_secret, environ),
-        scopes=tuple(manifest.scopes),
-        roles_claim=manifest.roles_claim,
-        role_mapping={key: tuple(roles) for key, roles in sorted(manifest.role_mapping.items())},
-        email_domains=tuple(sorted(set(manifest.email_domains))),
+        issuer=checked.issuer,
+        client_id=checked.client_id,
+        client_secret=str(checked.client_secret),
+        scopes=tuple(checked.scopes),
+        roles_claim=checked.roles_claim,
+        role_mapping=dict(checked.role_mapping),
+        email_domains=tuple(checked.email_domains),
     )
+
+
+def _plain(message: str) -> str:
+    """Msgspec's message without the pattern it failed (and never the value)."""
+    if message.startswith("Expected `str` matching regex"):
+        return "does not have the expected form"
+    return message
 
 
 def _issuer(value: str | EnvReference, environ: Mapping[str, str]) -> str:

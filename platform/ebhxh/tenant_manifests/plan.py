@@ -66,7 +66,7 @@ async def plan_tenant(desired: DesiredTenant, box: SecretBox) -> TenantPlan:
 def _wanted(desired: DesiredTenant) -> dict[str, str | None]:
     return _fields(
         desired.name,
-        desired.file,
+        desired.manifest,
         desired.enabled_plugins,
         desired.notification_emails,
         desired.identity_provider,

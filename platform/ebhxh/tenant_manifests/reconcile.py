@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import msgspec
+import structlog
 
 from ebhxh.errors import ProblemError
 from ebhxh.errors.messages import render
@@ -23,6 +24,7 @@ from ebhxh.tenant_manifests.apply import apply_plan
 from ebhxh.tenant_manifests.loader import ManifestError, load_folder
 from ebhxh.tenant_manifests.plan import Action, TenantPlan, plan_tenant
 
+log = structlog.get_logger(__name__)
 MARKS = {Action.CREATE: "+", Action.UPDATE: "~", Action.UNCHANGED: "="}
 
 
@@ -67,7 +69,13 @@ async def prepare(
 ) -> Report:
     """Load and check the manifests of `folder` and plan each tenant against the database."""
     desired, refused = load_folder(folder, installed=installed, environ=environ)
-    plans = [await plan_tenant(tenant, box) for tenant in desired]
+    plans = []
+    for tenant in desired:
+        try:
+            plans.append(await plan_tenant(tenant, box))
+        except ProblemError as exc:  # e.g. its stored secret opens with none of the keys
+            message = render(exc.code, "en", exc.params)
+            refused.append(ManifestError(tenant.file, exc.field or "(tenant)", message))
     declared = {tenant.slug for tenant in desired}
     slugs = await Tenant.select(Tenant.slug).order_by(Tenant.slug)
     unmanaged = [row["slug"] for row in slugs if row["slug"] not in declared]
@@ -75,13 +83,18 @@ async def prepare(
 
 
 async def apply_report(report: Report, box: SecretBox) -> None:
-    """Apply every plan of `report`, each tenant in its own transaction."""
+    """Apply every plan of `report`, tenant by tenant (see `apply_plan`)."""
     for plan in report.plans:
+        file = plan.desired.file
         try:
             await apply_plan(plan, box)
         except ProblemError as exc:
             message = render(exc.code, "en", exc.params)
-            report.failed.append(ManifestError(plan.desired.file, exc.field or "(tenant)", message))
+            report.failed.append(ManifestError(file, exc.field or "(tenant)", message))
+        except Exception as exc:  # one tenant's failure must not stop the others (or serve)
+            log.exception("tenant_manifest_failed", file=file)
+            message = f"not applied: {type(exc).__name__}"
+            report.failed.append(ManifestError(file, "(tenant)", message))
     report.applied = True
 
 
