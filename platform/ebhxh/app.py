@@ -35,7 +35,8 @@ from ebhxh.health.controller import HealthController
 from ebhxh.http.deps import DEPENDENCIES
 from ebhxh.http.limits import JSON_BODY
 from ebhxh.http.openapi import document_problems, openapi_config, swagger_assets
-from ebhxh.metrics.controller import REQUEST_METRICS, MetricsController
+from ebhxh.metrics.controller import MetricsController
+from ebhxh.metrics.requests import request_metrics_middleware
 from ebhxh.observability.logging import configure_logging
 from ebhxh.observability.request_id import request_id_middleware
 from ebhxh.operators.audit import operator_audit_middleware
@@ -177,7 +178,7 @@ def create_app(
         dependencies=DEPENDENCIES,
         middleware=[
             request_id_middleware,
-            REQUEST_METRICS.middleware,  # before auth: refused requests are counted too
+            request_metrics_middleware,  # before auth: refused requests are counted too
             DefineMiddleware(
                 BearerTokenMiddleware, exclude=["^/docs", "^/static/", "^/vss", "^/dev-idp"]
             ),

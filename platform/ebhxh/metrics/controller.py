@@ -1,6 +1,6 @@
 """`/metrics`: the API process's series in Prometheus text format, without authentication.
 
-Request count and latency come from Litestar's Prometheus middleware, labelled with the
+Request count and latency come from `ebhxh.metrics.requests`, labelled with the
 route template (`/dossiers/{dossier_id}`), never the raw path, and unmatched paths are
 left out so a scanner cannot blow up the label set. Dossiers by state and the queue depth
 are read from the database and Redis when Prometheus scrapes.
@@ -21,25 +21,16 @@ import structlog
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
-from litestar.plugins.prometheus import PrometheusConfig
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from ebhxh.metrics.dossier_counts import dossiers_by_state
-from ebhxh.metrics.series import DOSSIERS, PREFIX, QUEUE_DEPTH, SCRAPE_ERRORS
+from ebhxh.metrics.series import DOSSIERS, QUEUE_DEPTH, SCRAPE_ERRORS
 from ebhxh.worker.keys import queue_key
 
 log = structlog.get_logger(__name__)
 
 REFRESH_TIMEOUT_SECONDS = 5.0
 PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
-
-REQUEST_METRICS = PrometheusConfig(
-    app_name=PREFIX,
-    prefix=PREFIX,
-    group_path=True,
-    exclude_unhandled_paths=True,
-    exclude=["^/metrics"],
-)
 
 
 class MetricsController(Controller):

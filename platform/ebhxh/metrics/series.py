@@ -1,5 +1,5 @@
-"""Every Prometheus series the platform defines (request metrics come from Litestar's
-Prometheus middleware, configured in `ebhxh.metrics.controller`).
+"""Every Prometheus series of the platform's jobs, VSS calls and scrape-time counts (the
+request series are defined with their middleware, `ebhxh.metrics.requests`).
 
 Labels never carry tenant data beyond a tenant id: no names, tax codes or dossier ids.
 Series live in prometheus_client's default registry; each process (an API pod, a worker

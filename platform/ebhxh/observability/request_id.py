@@ -6,8 +6,8 @@ structlog plugin, breaks on `http.response.start` (litestar issue 4283).
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 
 import structlog
 from litestar.enums import ScopeType
@@ -27,7 +27,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(HEADER, b"")
-        request_id = incoming.decode() if _ACCEPTABLE.match(incoming) else uuid.uuid4().hex
+        request_id = incoming.decode() if _ACCEPTABLE.match(incoming) else os.urandom(16).hex()
         token = set_request_id(request_id)
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
