@@ -1,8 +1,9 @@
 """An open-loop HTTP load generator, run as its own process by the benchmarks: it sends GET
 requests at a fixed rate (not "as fast as answers come back"), so a slow answer cannot hide
 the requests that should have been sent meanwhile; each latency is measured from the
-moment its request was due. Prints one JSON line: sent, answered, errors, the achieved
-rate and the latency percentiles in milliseconds.
+moment its request was due. Prints one JSON line: sent, answered, errors (and by kind:
+refused, an HTTP status >= 400; transport, a connection error; saturated, not sent because
+--max-connections were busy), the achieved rate and the latency percentiles in ms.
 
     python -m bench.loadgen --url http://127.0.0.1:8000/units --rate 800 --seconds 10 \
         --header "Authorization: Bearer …"
@@ -28,6 +29,8 @@ class _Connection:
     async def get(self, request: bytes) -> int:
         self.writer.write(request)
         status_line = await self.reader.readline()
+        if not status_line:
+            raise ConnectionResetError("closed by the server")
         status = int(status_line.split()[1])
         length = 0
         while True:
@@ -41,9 +44,8 @@ class _Connection:
         return status
 
 
-async def run(
-    url: str, headers: list[str], rate: float, seconds: float, limit: int
-) -> dict[str, float]:
+def _request(url: str, headers: list[str]) -> tuple[str, int, bytes]:
+    """Host, port and the bytes of the GET request to send again and again."""
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     lines = [
@@ -51,28 +53,46 @@ async def run(
         f"Host: {host}:{port}",
         *headers,
     ]
-    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    return host, port, ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+async def run(
+    url: str, headers: list[str], rate: float, seconds: float, limit: int
+) -> dict[str, float]:
+    host, port, request = _request(url, headers)
     idle: list[_Connection] = []
     opened = 0
     latencies: list[float] = []
-    errors = 0
+    kinds = {"refused": 0, "transport": 0, "saturated": 0}
+
+    async def connect() -> _Connection:
+        nonlocal opened
+        opened += 1
+        return _Connection(*await asyncio.open_connection(host, port))
 
     async def one(due: float) -> None:
-        nonlocal opened, errors
-        if idle:
-            connection = idle.pop()
-        else:
-            opened += 1
-            connection = _Connection(*await asyncio.open_connection(host, port))
+        reused = bool(idle)
+        connection = idle.pop() if reused else None
         try:
-            status = await connection.get(request)
-        except (OSError, ValueError, asyncio.IncompleteReadError):
-            errors += 1
-            connection.writer.close()
+            connection = connection or await connect()
+            try:
+                status = await connection.get(request)
+            except (ConnectionResetError, asyncio.IncompleteReadError):
+                if not reused:
+                    raise
+                # The server closed the idle keep-alive connection as this request went
+                # out (uvicorn's keep-alive timeout): a client sends it again on a new one.
+                connection.writer.close()
+                connection = await connect()
+                status = await connection.get(request)
+        except (OSError, ValueError, IndexError, asyncio.IncompleteReadError):
+            kinds["transport"] += 1
+            if connection is not None:
+                connection.writer.close()
             return
         latencies.append(time.perf_counter() - due)
         if status >= 400:
-            errors += 1
+            kinds["refused"] += 1
         idle.append(connection)
 
     interval = 1.0 / rate
@@ -84,7 +104,7 @@ async def run(
         if delay > 0:
             await asyncio.sleep(delay)
         if len(tasks) >= limit:  # the server is saturated: count it, do not queue forever
-            errors += 1
+            kinds["saturated"] += 1
         else:
             task = asyncio.create_task(one(due))
             tasks.add(task)
@@ -93,23 +113,27 @@ async def run(
     if tasks:
         await asyncio.wait(tasks, timeout=30)
     elapsed = time.perf_counter() - start
-    latencies.sort()
-
-    def percentile(p: float) -> float:
-        if not latencies:
-            return float("nan")
-        return 1000 * latencies[min(len(latencies) - 1, int(p * len(latencies)))]
-
     return {
         "sent": sent,
         "answered": len(latencies),
-        "errors": errors,
+        "errors": sum(kinds.values()),
+        **{f"errors_{kind}": count for kind, count in kinds.items()},
         "rate": len(latencies) / elapsed,
         "connections": opened,
-        "p50_ms": percentile(0.50),
-        "p99_ms": percentile(0.99),
-        "max_ms": 1000 * latencies[-1] if latencies else float("nan"),
+        **_percentiles(latencies),
     }
+
+
+def _percentiles(latencies: list[float]) -> dict[str, float]:
+    """p50, p99 and max of `latencies` (seconds), in milliseconds."""
+    if not latencies:
+        return {"p50_ms": float("nan"), "p99_ms": float("nan"), "max_ms": float("nan")}
+    ordered = sorted(latencies)
+
+    def percentile(p: float) -> float:
+        return 1000 * ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+    return {"p50_ms": percentile(0.50), "p99_ms": percentile(0.99), "max_ms": 1000 * ordered[-1]}
 
 
 def main() -> None:
