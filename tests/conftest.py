@@ -368,6 +368,15 @@ HQ_DECLARATION = {
 }
 """The head office of `HANOI_TREE` declared as a first-time Hà Nội unit."""
 
+DA_NANG_BRANCH_DECLARATION = {
+    "org_node_external_id": "BR-DN",
+    "name": "Chi nhánh Đà Nẵng",
+    "tax_code": "0100109106-001",
+    "province": "Đà Nẵng",
+    "first_time_participant": True,
+}
+"""The Đà Nẵng branch of `HANOI_TREE` declared as a first-time unit (the paper route)."""
+
 
 async def set_up_hsm_signature(
     client: AsyncTestClient[Litestar],

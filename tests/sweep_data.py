@@ -11,7 +11,14 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from ebhxh.signing.certificates import summarise
-from tests.conftest import HANOI_TREE, HQ_DECLARATION, Pki, TenantHandle, in_app
+from tests.conftest import (
+    DA_NANG_BRANCH_DECLARATION,
+    HANOI_TREE,
+    HQ_DECLARATION,
+    Pki,
+    TenantHandle,
+    in_app,
+)
 from tests.employee_helpers import sync_and_employee
 
 Client = AsyncTestClient[Litestar]
@@ -90,13 +97,7 @@ async def populate(client: Client, tenant: TenantHandle, test_pki: Pki) -> dict[
     )
     assert dossier.status_code == 201, dossier.text
     switch_id = in_app(client, _switch, tenant.id, unit_id, dossier.json()["id"])
-    branch = {
-        "org_node_external_id": "BR-DN",
-        "name": "Chi nhánh Đà Nẵng",
-        "tax_code": "0100109106-001",
-        "province": "Đà Nẵng",
-        "first_time_participant": True,
-    }
+    branch = DA_NANG_BRANCH_DECLARATION
     paper_unit = await client.post("/units", json=branch, headers=headers)
     assert paper_unit.status_code == 201, paper_unit.text
     paper_unit_id = paper_unit.json()["id"]

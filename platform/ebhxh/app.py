@@ -141,6 +141,8 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         redis = locate_redis(settings)
         await open_engine(runtime.engine)
+        if runtime.changes is not None:
+            runtime.changes.start()
         if mount:
             await create_sandbox_tables()
         pool = connect_lazily(redis.settings, settings.queue_name)
@@ -170,6 +172,8 @@ def create_app(
                     await worker_task
             await pool.aclose()
             await runtime.aclose()
+            if runtime.changes is not None:
+                await runtime.changes.stop()
             await close_engine(runtime.engine)
             redis.close()
 

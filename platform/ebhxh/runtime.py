@@ -12,8 +12,11 @@ from typing import Any
 
 from piccolo.engine.base import Engine
 
+from ebhxh.auth.principal import Principal
 from ebhxh.clock import Clock, SystemClock
+from ebhxh.db.change_feed import ChangeFeed
 from ebhxh.db.engine import bind_engine, build_engine
+from ebhxh.db.read_cache import ReadCache
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.dossiers.notifications import send
 from ebhxh.dossiers.service import DossierService
@@ -27,6 +30,8 @@ from ebhxh.settings import Settings
 from ebhxh.signing.environment import SigningEnvironment
 from ebhxh.signing.settlement import Settlements
 from ebhxh.signing.trust import TrustStore
+from ebhxh.units.cache import UnitListKey
+from ebhxh.units.schemas import UnitList
 
 Enqueue = Callable[[Any], Awaitable[None]]
 
@@ -57,6 +62,24 @@ class Runtime:
         self.gateway: VssGateway = gateway or HttpVssGateway(settings.gateway_url)
         self.signatures = Settlements(self.catalogue, self.signing, self.dossiers)
         """Where signer plugins settle their pending requests (`settle`, `pending`)."""
+        self.changes = ChangeFeed(settings.database_url) if settings.database_url else None
+        """Committed changes of cached tables; the API starts it (`start`), workers need none."""
+        ttl = settings.read_cache_seconds
+        self.principals: ReadCache[str, Principal] = ReadCache(
+            listening=self._caching, ttl_seconds=ttl, max_entries=10_000
+        )
+        """API token hash -> its principal (`ebhxh.auth.tokens`)."""
+        self.unit_lists: ReadCache[UnitListKey, UnitList] = ReadCache(
+            listening=self._caching, ttl_seconds=ttl, max_entries=2_000
+        )
+        """A tenant's unit list as one language on one day sees it (`ebhxh.units.service`)."""
+
+    def _caching(self) -> bool:
+        return (
+            self.settings.read_cache_seconds > 0
+            and self.changes is not None
+            and self.changes.listening
+        )
 
     async def aclose(self) -> None:
         """Release what the runtime holds open (the gateway's connections)."""

@@ -226,6 +226,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             ),
         ),
     ] = 120
+    read_cache_seconds: Annotated[
+        float,
+        msgspec.Meta(
+            ge=0,
+            le=3600,
+            description=(
+                "How long an API process may keep a resolved API token and a tenant's unit "
+                "list in memory (PostgreSQL only; 0: never). Writes stale them at once in "
+                "every process, through LISTEN/NOTIFY; this bounds the age of an entry."
+            ),
+        ),
+    ] = 60.0
     public_url: Annotated[
         str | None,
         msgspec.Meta(

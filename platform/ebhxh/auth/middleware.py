@@ -19,6 +19,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from ebhxh.auth.principal import OperatorPrincipal, Principal
 from ebhxh.auth.tokens import hash_token, resolve_token
+from ebhxh.db.read_cache import ReadCache
 from ebhxh.operators.credentials import resolve_operator_token, resolve_support_token
 from ebhxh.sso.lookup import resolve_session
 from ebhxh.sso.sessions import SESSION_COOKIE, idle_limit
@@ -26,10 +27,12 @@ from ebhxh.sso.sessions import SESSION_COOKIE, idle_limit
 PUBLIC_PATHS = {"/health", "/ready", "/docs", "/docs/.*", "/schema", "/schema/.*", "/static/.*"}
 
 
-async def resolve_bearer(credential: str, now: dt.datetime) -> Principal | OperatorPrincipal | None:
-    """Whoever a bearer `credential` proves, or None."""
+async def resolve_bearer(
+    credential: str, now: dt.datetime, principals: ReadCache[str, Principal] | None = None
+) -> Principal | OperatorPrincipal | None:
+    """Whoever a bearer `credential` proves, or None (API tokens through `principals`)."""
     return (
-        await resolve_token(credential, now)
+        await resolve_token(credential, now, principals)
         or await resolve_support_token(credential, now)
         or await resolve_operator_token(credential)
     )
@@ -47,7 +50,8 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         scheme, _, credential = header.partition(" ")
         principal: Principal | OperatorPrincipal | None = None
         if scheme.lower() == "bearer" and credential.strip():
-            principal = await resolve_bearer(credential.strip(), now)
+            runtime = connection.app.state.runtime
+            principal = await resolve_bearer(credential.strip(), now, runtime.principals)
         elif not header and (cookie := connection.cookies.get(SESSION_COOKIE)):
             settings = connection.app.state.settings
             principal = await resolve_session(hash_token(cookie), now, idle_limit(settings))

@@ -17,6 +17,7 @@ from ebhxh.auth.principal import Principal
 from ebhxh.db.binding import system_access
 from ebhxh.db.bookkeeping import commit_without_waiting
 from ebhxh.db.ids import as_aware, as_uuid
+from ebhxh.db.read_cache import ReadCache
 from ebhxh.tenancy.tables import ApiToken, Membership, Role
 
 TOKEN_PREFIX = "ebhxh_"  # noqa: S105 - a public marker, not a secret
@@ -41,22 +42,33 @@ def mint_token(prefix: str = TOKEN_PREFIX) -> MintedToken:
     return MintedToken(plain=plain, token_hash=hash_token(plain), prefix=plain[: len(prefix) + 6])
 
 
-async def resolve_token(plain: str, now: dt.datetime) -> Principal | None:
+async def resolve_token(
+    plain: str, now: dt.datetime, cache: ReadCache[str, Principal] | None = None
+) -> Principal | None:
     """The principal a token proves, or None for an unknown or revoked one.
 
-    Before the token is resolved there is no tenant: system access, in one transaction.
+    Before the token is resolved there is no tenant: system access, in one transaction. A
+    principal found is kept in `cache` (by the token's hash) until its tenant's tokens or
+    memberships change; unknown tokens are not kept, so a new one works at once.
     """
     if not plain.startswith(TOKEN_PREFIX):
         return None
+    token_hash = hash_token(plain)
+    if cache is not None and (cached := cache.get(token_hash)) is not None:
+        return cached
+    mark = cache.mark() if cache is not None else None
     with system_access():
         async with ApiToken._meta.db.transaction():
-            return await _resolve(plain, now)
+            principal = await _resolve(token_hash, now)
+    if cache is not None and principal is not None:
+        cache.put(token_hash, principal.tenant_id, mark, principal)
+    return principal
 
 
-async def _resolve(plain: str, now: dt.datetime) -> Principal | None:
+async def _resolve(token_hash: str, now: dt.datetime) -> Principal | None:
     row = (
         await ApiToken.select(ApiToken.id, ApiToken.tenant, ApiToken.user, ApiToken.last_used_at)
-        .where(ApiToken.token_hash == hash_token(plain), ApiToken.revoked_at.is_null())
+        .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_null())
         .first()
     )
     if row is None:

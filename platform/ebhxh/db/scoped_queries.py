@@ -2,7 +2,8 @@
 
 Each class is the Piccolo query of the same name with one more slot, the tenant, and a
 `_run` (every `run`, `first()`, `await` ends there) that binds the row-security setting to
-that tenant while it runs. Chaining (`.where().first()`, `.returning()`...) keeps the
+that tenant while it runs (a write also marks the tenant changed, for the read caches,
+`ebhxh.db.generations`). Chaining (`.where().first()`, `.returning()`...) keeps the
 instance, so a query built by scope A cannot run bound to tenant B.
 """
 
@@ -16,6 +17,7 @@ from piccolo.query.methods.insert import Insert
 from piccolo.table import Table
 
 from ebhxh.db.binding import bound_to
+from ebhxh.db.generations import GENERATIONS
 
 T = TypeVar("T", bound=Table)
 
@@ -26,6 +28,16 @@ async def _run_bound(self: Any, node: str | None = None, in_pool: bool = True) -
     """
     with bound_to(self.tenant_id):
         return await Query._run(self, node=node, in_pool=in_pool)
+
+
+async def _run_bound_write(self: Any, node: str | None = None, in_pool: bool = True) -> Any:
+    """`_run_bound` for a write, which then stales the tenant's cached reads in this process
+    (before the change feed says so) whether it committed, failed or is in a transaction.
+    """
+    try:
+        return await _run_bound(self, node=node, in_pool=in_pool)
+    finally:
+        GENERATIONS.touch(self.tenant_id)
 
 
 class ScopedSelect(Select[T]):
@@ -49,19 +61,19 @@ class ScopedCount(Count):
 class ScopedUpdate(Update[T]):
     __slots__ = ("tenant_id",)
     tenant_id: uuid.UUID
-    _run = _run_bound
+    _run = _run_bound_write
 
 
 class ScopedDelete(Delete):
     __slots__ = ("tenant_id",)
     tenant_id: uuid.UUID
-    _run = _run_bound
+    _run = _run_bound_write
 
 
 class ScopedInsert(Insert[T]):
     __slots__ = ("tenant_id",)
     tenant_id: uuid.UUID
-    _run = _run_bound
+    _run = _run_bound_write
 
 
 Q = TypeVar(

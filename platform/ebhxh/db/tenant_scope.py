@@ -22,6 +22,7 @@ from piccolo.table import Table
 
 from ebhxh.db import scoped_queries as scoped
 from ebhxh.db.binding import BindingMismatch, bound_to
+from ebhxh.db.generations import GENERATIONS
 from ebhxh.db.registry import TENANT_TABLES
 
 T = TypeVar("T", bound=Table)
@@ -109,5 +110,10 @@ class TenantScope:
         if current is not None:
             self._refuse_other_binding(current)
         with bound_to(self.tenant_id):
-            async with engine.transaction():
-                yield
+            try:
+                async with engine.transaction():
+                    yield
+            finally:
+                # Its raw statements (`connection()`) may have written; once it has
+                # committed, reads cached during it must go.
+                GENERATIONS.touch(self.tenant_id)

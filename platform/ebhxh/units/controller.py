@@ -11,8 +11,7 @@ from litestar.params import FromPath, JSONBody
 
 from ebhxh.auth.guards import requires
 from ebhxh.clock import today_in_vietnam
-from ebhxh.db.tenant_scope import TenantScope
-from ebhxh.errors.messages import Language
+from ebhxh.http.deps import provide_catalogue, provide_language, provide_scope
 from ebhxh.plugins.catalogue import PluginCatalogue
 from ebhxh.runtime import Runtime
 from ebhxh.tenancy.tables import Role
@@ -25,13 +24,17 @@ def _today(request: Request[Any, Any, Any]) -> Any:
     return today_in_vietnam(runtime.clock)
 
 
-def provide_units(
-    request: Request[Any, Any, Any],
-    tenant_scope: NamedDependency[TenantScope],
-    catalogue: NamedDependency[PluginCatalogue],
-    language: NamedDependency[Language],
-) -> UnitService:
-    return UnitService(tenant_scope, catalogue, language, _today(request))
+def provide_units(request: Request[Any, Any, Any]) -> UnitService:
+    # Built from the request alone: a provider with two or more named dependencies makes
+    # Litestar resolve them in an anyio task group, which cost more than a cached unit
+    # list itself (`bench.unit_list`).
+    return UnitService(
+        provide_scope(request),
+        provide_catalogue(request),
+        provide_language(request),
+        _today(request),
+        request.app.state.runtime.unit_lists,
+    )
 
 
 class UnitController(Controller):

@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 
 from ebhxh.db.errors import is_conflict
+from ebhxh.db.read_cache import ReadCache
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.errors import ErrorCode, ProblemError
 from ebhxh.errors.messages import Language
@@ -17,6 +18,7 @@ from ebhxh.identifiers import normalise_tax_code, normalise_unit_code
 from ebhxh.organisation.tables import NodeKind, OrgNode
 from ebhxh.plugins.catalogue import PluginCatalogue
 from ebhxh.provinces.model import ProvinceRule, Route
+from ebhxh.units.cache import UnitListKey
 from ebhxh.units.next_steps import next_step
 from ebhxh.units.schemas import (
     PARTICULAR_FIELDS,
@@ -73,8 +75,11 @@ class UnitService:
         catalogue: PluginCatalogue,
         language: Language,
         today: dt.date,
+        lists: ReadCache[UnitListKey, UnitList] | None = None,
     ) -> None:
         self.scope = scope
+        self.lists = lists
+        """Where read lists are kept between requests (the API's `Runtime.unit_lists`)."""
         self.catalogue = catalogue
         self.provinces = catalogue.provinces
         self.language = language
@@ -123,6 +128,17 @@ class UnitService:
         return out, event
 
     async def list(self) -> UnitList:
+        key = UnitListKey(self.scope.tenant_id, self.language, self.today)
+        if self.lists is None:
+            return await self._list()
+        if (cached := self.lists.get(key)) is not None:
+            return cached
+        mark = self.lists.mark()
+        listed = await self._list()
+        self.lists.put(key, self.scope.tenant_id, mark, listed)
+        return listed
+
+    async def _list(self) -> UnitList:
         rows = await self._rows().order_by(InsuranceUnit.name)
         return UnitList(units=[self._row_out(row) for row in rows])
 
