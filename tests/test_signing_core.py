@@ -204,6 +204,28 @@ async def test_each_bad_certificate_has_its_own_code(
     assert raised.value.code is code
 
 
+@pytest.mark.parametrize(
+    ("which", "code"),
+    [
+        ("untrusted", ErrorCode.CERT_UNTRUSTED),
+        ("revoked", ErrorCode.CERT_REVOKED),
+        ("expired", ErrorCode.CERT_EXPIRED),
+        ("future", ErrorCode.CERT_NOT_YET_VALID),
+        ("other_company", ErrorCode.CERT_TAX_CODE_MISMATCH),
+    ],
+)
+async def test_a_document_signed_with_a_bad_certificate_is_refused_for_it(
+    world: World, which: str, code: ErrorCode
+) -> None:
+    """The signature itself is sound (same key); the signer is not one to accept."""
+    pdf, _ = _form()
+    prepared = await pades.prepare(pdf, getattr(world, which))
+    signed = await pades.finish(prepared, _sign(world.key, prepared.to_be_signed))
+    with pytest.raises(ProblemError) as raised:
+        await validate_signed_pdf(signed, trust=world.trust, tax_code=TAX_CODE, now=NOW)
+    assert raised.value.code is code
+
+
 async def test_nothing_is_trusted_without_a_trust_store(world: World) -> None:
     with pytest.raises(ProblemError) as raised:
         await check_certificate(world.good, tax_code=TAX_CODE, trust=TrustStore(), now=NOW)
