@@ -170,15 +170,19 @@ class Run:
             await pool.aclose()
 
     async def finished(self) -> int:
-        """How many of the run's dossiers are at an end state."""
+        """How many of the run's dossiers are at an end state.
+
+        Asked every 20 ms while a run is timed, on the machine it measures: two array
+        parameters, not an IN list of a thousand values built by the ORM at each poll.
+        """
         from ebhxh.dossiers.tables import Dossier
 
-        return int(
-            await Dossier.count().where(
-                Dossier.state.is_in(list(stack.END_STATES)),
-                Dossier.id.is_in([made.dossier_id for made in self.made]),
-            )
+        rows = await Dossier.raw(
+            "SELECT count(*) AS n FROM dossier WHERE state = ANY({}) AND id = ANY({})",
+            list(stack.END_STATES),
+            [made.dossier_id for made in self.made],
         )
+        return int(rows[0]["n"])
 
     async def figures(
         self,

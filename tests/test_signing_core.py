@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from ebhxh.demo import pki
 from ebhxh.documents.forms import FormKind, FormRequest, UnitParticulars
@@ -79,6 +79,39 @@ async def test_interrupted_signing_finishes_from_persisted_state(world: World) -
     )
     assert report.signer.sha256 == summarise(world.good).sha256
     assert report.xml_declaration == declaration
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        pytest.param(lambda: rsa.generate_private_key(65537, 2048), id="rsa-2048"),
+        pytest.param(lambda: rsa.generate_private_key(65537, 4096), id="rsa-4096"),
+        pytest.param(lambda: ec.generate_private_key(ec.SECP256R1()), id="ecdsa-p256"),
+        pytest.param(lambda: ec.generate_private_key(ec.SECP521R1()), id="ecdsa-p521"),
+    ],
+)
+async def test_the_reserved_room_fits_the_signers_key(world: World, key: object) -> None:
+    """Room for the CMS is measured for each signer (a 4096-bit key, an ECDSA signature of
+    any length) and little more: every reserved hex digit is parsed at each validation.
+    """
+    private = key()  # type: ignore[operator]
+    certificate = world.ca.issue(
+        private.public_key(), pki.name("CÔNG TY CỔ PHẦN SÔNG HỒNG", f"MST:{TAX_CODE}")
+    )
+    pdf, declaration = _form()
+    for _ in range(3):  # ECDSA values vary in length: sign a few times
+        prepared = await pades.prepare(pdf, certificate)
+        if isinstance(private, rsa.RSAPrivateKey):
+            value = private.sign(prepared.to_be_signed, padding.PKCS1v15(), hashes.SHA256())
+        else:
+            value = private.sign(prepared.to_be_signed, ec.ECDSA(hashes.SHA256()))
+        signed = await pades.finish(prepared, value)
+        await validate_signed_pdf(
+            signed, trust=world.trust, tax_code=TAX_CODE, now=NOW, expected_xml=declaration
+        )
+        contents = re.search(rb"/Contents <([0-9A-Fa-f]*)>", signed).group(1)  # type: ignore[union-attr]
+        used = len(contents.rstrip(b"0"))
+        assert len(contents) - used <= pades.RESERVE_MARGIN + 2 * 140  # the key's largest value
 
 
 async def test_a_value_from_another_key_is_refused(world: World) -> None:
@@ -168,6 +201,28 @@ async def test_each_bad_certificate_has_its_own_code(
         await check_certificate(
             getattr(world, which), tax_code=TAX_CODE, trust=world.trust, now=NOW
         )
+    assert raised.value.code is code
+
+
+@pytest.mark.parametrize(
+    ("which", "code"),
+    [
+        ("untrusted", ErrorCode.CERT_UNTRUSTED),
+        ("revoked", ErrorCode.CERT_REVOKED),
+        ("expired", ErrorCode.CERT_EXPIRED),
+        ("future", ErrorCode.CERT_NOT_YET_VALID),
+        ("other_company", ErrorCode.CERT_TAX_CODE_MISMATCH),
+    ],
+)
+async def test_a_document_signed_with_a_bad_certificate_is_refused_for_it(
+    world: World, which: str, code: ErrorCode
+) -> None:
+    """The signature itself is sound (same key); the signer is not one to accept."""
+    pdf, _ = _form()
+    prepared = await pades.prepare(pdf, getattr(world, which))
+    signed = await pades.finish(prepared, _sign(world.key, prepared.to_be_signed))
+    with pytest.raises(ProblemError) as raised:
+        await validate_signed_pdf(signed, trust=world.trust, tax_code=TAX_CODE, now=NOW)
     assert raised.value.code is code
 
 

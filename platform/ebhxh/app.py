@@ -51,7 +51,7 @@ from ebhxh.sso.controller import AuthController, IdentityProviderController
 from ebhxh.sso.oidc import OidcClient
 from ebhxh.switching.controller import SwitchController
 from ebhxh.units.controller import ProvinceController, UnitController
-from ebhxh.vss_sandbox.app import create_sandbox_app, create_sandbox_tables
+from ebhxh.vss_sandbox.app import close_sandbox, create_sandbox_app, create_sandbox_tables
 from ebhxh.vss_sandbox.settings import SandboxSettings
 from ebhxh.worker.redis import connect_lazily, locate_redis
 from ebhxh.worker.resilient import run_replacing_on_redis_loss
@@ -129,10 +129,9 @@ def create_app(
     default_mount = settings.vss_url is None and settings.embedded
     mount = default_mount if mount_sandbox is None else mount_sandbox
     handlers: list[Any] = [*ROUTES, *runtime.catalogue.route_handlers(), swagger_assets()]
-    if mount:
-        handlers.append(
-            _mount(SANDBOX_PATH, create_sandbox_app(sandbox_settings(settings), runtime.clock))
-        )
+    sandbox = create_sandbox_app(sandbox_settings(settings), runtime.clock) if mount else None
+    if sandbox is not None:
+        handlers.append(_mount(SANDBOX_PATH, sandbox))
     if settings.dev_idp_enabled:
         # Demo users with a published password: on for the embedded default or by setting.
         handlers.append(_mount(DEV_IDP_PATH, create_dev_idp_app(settings)))
@@ -175,6 +174,8 @@ def create_app(
             if runtime.changes is not None:
                 await runtime.changes.stop()
             await close_engine(runtime.engine)
+            if sandbox is not None:
+                await close_sandbox(sandbox)
             redis.close()
 
     app = Litestar(

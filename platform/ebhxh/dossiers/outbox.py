@@ -25,6 +25,7 @@ from ebhxh.dossiers.notifications import NOTIFY_PREFIX, REMIND_BEFORE, Notice
 from ebhxh.dossiers.service import DossierService, expire
 from ebhxh.dossiers.states import DossierState
 from ebhxh.dossiers.tables import Dossier, OutboxJob
+from ebhxh.dossiers.transitions import ClaimedJob, holding
 from ebhxh.gateway.contract import GatewayUnavailable
 from ebhxh.observability.context import set_request_id
 from ebhxh.switching.service import CHECK_STOP, SwitchService
@@ -67,21 +68,31 @@ async def run_outbox_job(
     runs in the tenant's scope.
     """
     with system_access():
-        row = await OutboxJob.select().where(OutboxJob.id == outbox_id).first()
-        if row is None or row["done_at"] is not None:
-            return "done-already"
-        claimed = (
-            await OutboxJob.update(
+        # Claim and read in one statement; only a row not claimed is read again, to say why.
+        claimed = await (
+            OutboxJob.update(
                 {OutboxJob.due_at: now + lease, OutboxJob.attempts: OutboxJob.attempts + 1}
             )
             .where(OutboxJob.id == outbox_id, OutboxJob.done_at.is_null(), OutboxJob.due_at <= now)
-            .returning(OutboxJob.id)
+            .returning(
+                OutboxJob.tenant,
+                OutboxJob.dossier,
+                OutboxJob.action,
+                OutboxJob.attempts,
+                OutboxJob.request_id,
+            )
         )
-    if not claimed:
-        return "claimed-elsewhere"
-    held = row["attempts"] + 1  # our claim; a later claim by another worker changes it
+        if not claimed:
+            found = (
+                await OutboxJob.select(OutboxJob.done_at).where(OutboxJob.id == outbox_id).first()
+            )
+            done = found is None or found["done_at"] is not None
+            return "done-already" if done else "claimed-elsewhere"
+    row = claimed[0]
+    held = row["attempts"]  # our claim; a later claim by another worker changes it
     service = services(TenantScope(as_uuid(row["tenant"])))
     dossier_id = as_uuid(row["dossier"])
+    job = ClaimedJob(outbox_id, service.scope.tenant_id, dossier_id, held, now)
     set_request_id(row["request_id"] or f"job:{outbox_id}")  # work this job causes inherits it
     structlog.contextvars.bind_contextvars(
         tenant_id=str(row["tenant"]),
@@ -89,19 +100,20 @@ async def run_outbox_job(
         request_id=row["request_id"] or f"job:{outbox_id}",
     )
     try:
-        if row["action"] == SUBMIT:
-            await service.submit_now(dossier_id)
-        elif row["action"].startswith(NOTIFY_PREFIX):
-            await service.notify(dossier_id, row["action"].removeprefix(NOTIFY_PREFIX))
-        elif row["action"] == CONTINUE:
-            await service.stops.continue_registration(dossier_id)
-        elif row["action"] in (POLL, CHECK_STOP) and not await _settled(
-            service, row["action"], dossier_id
-        ):
-            # The officer may take days: poll at 2 s, 4 s, 8 s, ... then every 5 minutes.
-            next_poll = now + min(MAX_POLL_INTERVAL, backoff(held))
-            await _reschedule(outbox_id, held, next_poll, None)
-            return "waiting"
+        with holding(job):
+            if row["action"] == SUBMIT:
+                await service.submit_now(dossier_id)
+            elif row["action"].startswith(NOTIFY_PREFIX):
+                await service.notify(dossier_id, row["action"].removeprefix(NOTIFY_PREFIX))
+            elif row["action"] == CONTINUE:
+                await service.stops.continue_registration(dossier_id)
+            elif row["action"] in (POLL, CHECK_STOP) and not await _settled(
+                service, row["action"], dossier_id
+            ):
+                # The officer may take days: poll at 2 s, 4 s, 8 s, ... then every 5 minutes.
+                next_poll = now + min(MAX_POLL_INTERVAL, backoff(held))
+                await _reschedule(outbox_id, held, next_poll, None)
+                return "waiting"
     except GatewayUnavailable as exc:
         retry_at = now + backoff(held)
         await _reschedule(outbox_id, held, retry_at, str(exc))
@@ -120,10 +132,11 @@ async def run_outbox_job(
         )
         log.exception("outbox_failed", outbox_id=str(outbox_id), attempts=held)
         return "failed"
-    with system_access():
-        await OutboxJob.update({OutboxJob.done_at: now}).where(
-            OutboxJob.id == outbox_id, OutboxJob.attempts == held
-        )
+    if not job.done:  # else the work's last transition marked it, in its own transaction
+        with system_access():
+            await OutboxJob.update({OutboxJob.done_at: now}).where(
+                OutboxJob.id == outbox_id, OutboxJob.attempts == held
+            )
     return "done"
 
 

@@ -348,25 +348,39 @@ class DossierService:
 
     async def submit_now(self, dossier_id: uuid.UUID) -> None:
         """Send the signed dossier to VSS (retried by the outbox until VSS answers)."""
-        dossier = await self.row(dossier_id)
-        if DossierState(dossier["state"]) is not S.SUBMITTING:
-            return
-        unit = await self._unit(dossier["unit"])
-        request = (
-            await self.scope.select(SigningRequest, SigningRequest.signed_pdf)
-            .where(SigningRequest.id == dossier["signing_request"])
+        # The dossier, its unit and its signed document in one statement: this runs once
+        # per dossier, and each statement is a transaction of its own (row security).
+        dossier = await (
+            self.scope.select(
+                Dossier,
+                Dossier.state,
+                Dossier.kind,
+                Dossier.idempotency_key,
+                Dossier.unit.tax_code.as_alias("tax_code"),
+                Dossier.unit.name.as_alias("unit_name"),
+                Dossier.unit.email.as_alias("email"),
+                Dossier.unit.unit_code.as_alias("unit_code"),
+                Dossier.signing_request.signed_pdf.as_alias("signed_pdf"),
+            )
+            .where(Dossier.id == dossier_id)
             .first()
         )
-        if request is None or request["signed_pdf"] is None:
+        if dossier is None:
+            raise ProblemError(ErrorCode.DOSSIER_NOT_FOUND, status=404)
+        if DossierState(dossier["state"]) is not S.SUBMITTING:
+            return
+        if dossier["tax_code"] is None:  # a dossier's unit is never gone: only if unseen
+            raise ProblemError(ErrorCode.UNIT_NOT_FOUND, status=404)
+        if dossier["signed_pdf"] is None:
             raise RuntimeError(f"dossier {dossier_id} is submitting without a signed document")
         submission = Submission(
             kind=DossierKind(dossier["kind"]),
-            tax_code=unit["tax_code"],
-            unit_name=unit["name"],
-            email=unit["email"],
+            tax_code=dossier["tax_code"],
+            unit_name=dossier["unit_name"],
+            email=dossier["email"],
             provider=PROVIDER,
-            document=bytes(request["signed_pdf"]),
-            unit_code=unit["unit_code"],
+            document=bytes(dossier["signed_pdf"]),
+            unit_code=dossier["unit_code"],
         )
         try:
             receipt = await self.gateway.submit(submission, dossier["idempotency_key"])
@@ -387,6 +401,7 @@ class DossierService:
             actor="vss",
             now=self.clock.now(),
             only_from=S.SUBMITTING,
+            completes_job=True,
             values={
                 "receipt_id": receipt.receipt_id,
                 "activation_email": receipt.activation_email,

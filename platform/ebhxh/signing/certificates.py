@@ -124,8 +124,14 @@ async def check_certificate(
     now: dt.datetime,
     chain: tuple[bytes, ...] = (),
     field: str = "certificate",
+    path_checked: bool = False,
 ) -> CertificateSummary:
-    """The certificate's summary, or a `ProblemError` with the first reason to refuse it."""
+    """The certificate's summary, or a `ProblemError` with the first reason to refuse it.
+
+    `path_checked`: the caller has already validated the certificate's path at `now`, to
+    the store's roots through the store's certificates only, with the store's CRLs (as
+    `validation.validate_signed_pdf` has pyHanko do): it is not validated a second time.
+    """
     summary = summarise(der)
     dates = {
         "not_before": summary.not_before.isoformat(),
@@ -143,6 +149,8 @@ async def check_certificate(
         raise ProblemError(code, field=field, params={"value": tax_code, "found": found})
     if _revoked_by_store(der, trust):
         raise ProblemError(ErrorCode.CERT_REVOKED, field=field)
+    if path_checked:
+        return summary
     context = ValidationContext(
         trust_roots=trust.roots,
         other_certs=[*trust.intermediates, *(asn1_x509.Certificate.load(c) for c in chain)],

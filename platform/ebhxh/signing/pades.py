@@ -10,6 +10,7 @@ against the certificate and embeds the CMS. Only this module touches pyHanko's s
 from __future__ import annotations
 
 import io
+import math
 from typing import IO
 
 import msgspec
@@ -32,9 +33,11 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 SIGNATURE_FIELD = "ChuKyDonVi"
 DIGEST_ALGORITHM = "sha256"
-# Room for the CMS: certificate chain, signed attributes, a 4096-bit signature. Reserving
-# it up front spares pyHanko a dry run to measure the signature container.
-RESERVED_BYTES = 16_384
+RESERVE_MARGIN = 256
+"""Hex digits reserved beyond the measured container. The dry run builds the same container
+as `finish` (its value sized to the key's largest), so this 128 bytes only covers a detail
+that could differ between the two calls, such as a signing time that ASN.1 writes longer
+from 2050 on."""
 
 
 class SignatureValueInvalid(ValueError):
@@ -74,13 +77,42 @@ def _store(
     return signing_cert, store
 
 
+def max_signature_size(certificate: asn1_x509.Certificate) -> int:
+    """The largest signature value the certificate's key can give (bytes): the modulus
+    length for RSA; for ECDSA the DER of two integers as long as the curve order, each with
+    a possible leading zero byte.
+    """
+    public_key = certificate.public_key
+    bits: int = public_key.bit_size
+    if public_key.algorithm == "rsa":
+        return math.ceil(bits / 8)
+    integer = math.ceil(bits / 8) + 1 + 2  # a sign byte, tag and length
+    return 2 * integer + 3  # the SEQUENCE's tag and (long form) length
+
+
+async def reserved_size(signer: ExternalSigner) -> int:
+    """Hex digits to reserve in /Contents for `signer`'s CMS: a dry run of the very
+    container `finish` builds (same certificates, same signed attributes, a placeholder
+    value of the key's largest signature), twice its length (it is written in hex), plus
+    `RESERVE_MARGIN`.
+
+    Sized to the signer rather than a fixed 16,384 digits (about 5,000 used with a 2048-bit
+    key): whoever validates the document reads every reserved digit, so slack costs each
+    validation (VSS, the sandbox) time.
+    """
+    dummy = await signer.async_sign(bytes(32), DIGEST_ALGORITHM, dry_run=True, use_pades=True)
+    return 2 * len(dummy.dump()) + RESERVE_MARGIN
+
+
 async def prepare(
     pdf: bytes, certificate: bytes, chain: tuple[bytes, ...] = ()
 ) -> PreparedSignature:
     """Digest `pdf` for a PAdES signature by `certificate` (DER) and build what to sign."""
     signing_cert, store = _store(certificate, chain)
     placeholder = ExternalSigner(
-        signing_cert=signing_cert, cert_registry=store, signature_value=512
+        signing_cert=signing_cert,
+        cert_registry=store,
+        signature_value=max_signature_size(signing_cert),
     )
     signer = PdfSigner(
         PdfSignatureMetadata(
@@ -93,7 +125,7 @@ async def prepare(
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     digest, _tbs, output = await signer.async_digest_doc_for_signing(
-        writer, bytes_reserved=RESERVED_BYTES
+        writer, bytes_reserved=await reserved_size(placeholder)
     )
     attributes = await placeholder.signed_attrs(
         digest.document_digest, DIGEST_ALGORITHM, use_pades=True

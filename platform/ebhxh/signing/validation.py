@@ -14,14 +14,17 @@ import msgspec
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.errors import SignatureValidationError
-from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
 from ebhxh.documents.render import XML_ATTACHMENT
 from ebhxh.errors import ErrorCode, ProblemError
+from ebhxh.signing import hexstrings
 from ebhxh.signing.certificates import CertificateSummary, check_certificate
 from ebhxh.signing.trust import TrustStore
+
+hexstrings.install()  # the signature's /Contents in one read, not one byte at a time
 
 
 class SignatureReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -70,6 +73,22 @@ async def validate_signed_pdf(
         raise ProblemError(ErrorCode.DOCUMENT_TAMPERED, field="document") from exc
 
 
+def _trusted_through_store(status: PdfSignatureStatus, trust: TrustStore) -> bool:
+    """Whether pyHanko validated the signer's path (at `now`, with the store's CRLs) to a
+    root of the store through the store's own certificates only.
+
+    pyHanko may also build a path through certificates the signature carries; such a path
+    is not one `check_certificate` would find, so it does not count here (and
+    `check_certificate` then validates the path itself, as it always did).
+    """
+    path = status.validation_path
+    if not status.trusted or path is None:
+        return False
+    known = {certificate.dump() for certificate in (*trust.roots, *trust.intermediates)}
+    authorities = list(path.iter_certs(include_root=True))[:-1]  # all but the signer's
+    return bool(authorities) and all(c.dump() in known for c in authorities)
+
+
 async def _validate(
     pdf: bytes,
     *,
@@ -86,10 +105,13 @@ async def _validate(
     if not signatures:
         raise ProblemError(ErrorCode.DOCUMENT_UNSIGNED, field="document")
     signature = signatures[-1]
+    # The same inputs as `check_certificate`'s path validation (the store, its CRLs, `now`),
+    # so that a path pyHanko finds here through the store alone need not be found again.
     context = ValidationContext(
         trust_roots=trust.roots,
         other_certs=trust.intermediates,
         crls=trust.crls,
+        moment=now,
         allow_fetching=False,
         revocation_mode="soft-fail",
     )
@@ -106,7 +128,12 @@ async def _validate(
     # signer's own claim (CMS signingTime, /M), and a backdated claim must not revive an
     # expired certificate. Only a timestamp token could vouch for an earlier moment.
     summary = await check_certificate(
-        signer_der, tax_code=tax_code, trust=trust, now=now, field="document"
+        signer_der,
+        tax_code=tax_code,
+        trust=trust,
+        now=now,
+        field="document",
+        path_checked=_trusted_through_store(status, trust),
     )
     signed_at = status.signer_reported_dt
     declaration = embedded_xml(pdf)

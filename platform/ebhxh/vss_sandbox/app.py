@@ -8,13 +8,13 @@ from pathlib import Path
 
 from litestar import Litestar
 from litestar.datastructures import State
-from piccolo.engine.sqlite import SQLiteEngine
 
 from ebhxh.clock import Clock, SystemClock
 from ebhxh.http.limits import JSON_BODY
 from ebhxh.signing.trust import TrustStore
 from ebhxh.vss_sandbox.controller import OfficerController, SandboxController
 from ebhxh.vss_sandbox.employees import SandboxEmployees
+from ebhxh.vss_sandbox.engine import SandboxSQLiteEngine
 from ebhxh.vss_sandbox.faults import Faults
 from ebhxh.vss_sandbox.service import SandboxService
 from ebhxh.vss_sandbox.settings import SandboxSettings
@@ -35,10 +35,20 @@ async def create_sandbox_tables() -> None:
                 await table.alter().add_column(column._meta.name, column)
 
 
+async def close_sandbox(app: Litestar) -> None:
+    """Close what a sandbox app keeps open between requests: its SMTP and SQLite
+    connections (a mounted app gets no lifespan: the platform's calls this).
+    """
+    service: SandboxService = app.state.sandbox
+    engine: SandboxSQLiteEngine = app.state.engine
+    await service.mailer.close()
+    engine.close()
+
+
 def create_sandbox_app(settings: SandboxSettings, clock: Clock | None = None) -> Litestar:
     """The sandbox as an ASGI app (standalone, or mounted by the platform at /vss)."""
     Path(settings.database_path).parent.mkdir(parents=True, exist_ok=True)
-    engine = SQLiteEngine(path=settings.database_path)
+    engine = SandboxSQLiteEngine(path=settings.database_path)
     for table in SANDBOX_TABLES:
         table._meta.db = engine
     trust = TrustStore.from_folder(
@@ -46,9 +56,12 @@ def create_sandbox_app(settings: SandboxSettings, clock: Clock | None = None) ->
     )
 
     @contextlib.asynccontextmanager
-    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await create_sandbox_tables()
-        yield
+        try:
+            yield
+        finally:
+            await close_sandbox(app)
 
     return Litestar(
         route_handlers=[SandboxController, OfficerController],
@@ -56,6 +69,7 @@ def create_sandbox_app(settings: SandboxSettings, clock: Clock | None = None) ->
         state=State(
             {
                 "sandbox": SandboxService(settings, trust, clock or SystemClock()),
+                "engine": engine,
                 "employees": SandboxEmployees(),
                 "faults": Faults(),
             }

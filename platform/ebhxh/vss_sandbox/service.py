@@ -26,7 +26,7 @@ from ebhxh.gateway.contract import DossierKind, Receipt, Submission, UnitRecord,
 from ebhxh.signing.trust import TrustStore
 from ebhxh.signing.validation import validate_signed_pdf
 from ebhxh.text import fold
-from ebhxh.vss_sandbox.mail import send_activation_code
+from ebhxh.vss_sandbox.mail import Mailer, send_activation_code
 from ebhxh.vss_sandbox.settings import AutoDecision, SandboxSettings
 from ebhxh.vss_sandbox.tables import VssDossier, VssUnit
 
@@ -92,6 +92,7 @@ class SandboxService:
         self.settings = settings
         self.trust = trust
         self.clock = clock
+        self.mailer = Mailer(settings)
 
     async def submit(self, submission: Submission, key: str) -> Receipt:
         existing = await VssDossier.objects().get(VssDossier.idempotency_key == key)
@@ -146,8 +147,7 @@ class SandboxService:
             await dossier.save()
             return await self._auto_decide(str(dossier.id))
         await dossier.save()
-        await self._issue_code(dossier.id)
-        return await self.status(str(dossier.id))
+        return await self._issue_code(dossier)
 
     async def _refuse_conflicts(self, submission: Submission, unit: VssUnit | None) -> None:
         if submission.kind is DossierKind.REGISTER_UNIT_CODE and unit and unit.unit_code:
@@ -165,29 +165,35 @@ class SandboxService:
                     409,
                 )
 
-    async def _issue_code(self, dossier_id: uuid.UUID, email: str | None = None) -> None:
-        dossier = await self._dossier(str(dossier_id))
+    async def _issue_code(self, dossier: VssDossier, email: str | None = None) -> Receipt:
+        """Mail a new code for `dossier` (as read or just saved) and store it; the receipt
+        as written.
+        """
         code = f"{secrets.randbelow(10**6):06d}"
         expires = self.clock.now() + dt.timedelta(hours=self.settings.activation_ttl_hours)
+        to = email or dossier.email
         # Mail first: if it cannot be sent, the previous code stays the valid one.
         await send_activation_code(
-            self.settings,
-            to=email or dossier.email,
+            self.mailer,
+            to=to,
             unit_name=dossier.unit_name,
-            receipt_id=str(dossier_id),
+            receipt_id=str(dossier.id),
             code=code,
             expires_at=expires,
         )
+        status = VssStatus.AWAITING_ACTIVATION.value
         await VssDossier.update(
             {
                 VssDossier.code_hash: _hash(code),
                 VssDossier.code_expires_at: expires,
                 VssDossier.failed_attempts: 0,
-                VssDossier.status: VssStatus.AWAITING_ACTIVATION.value,
-                VssDossier.email: email or dossier.email,
+                VssDossier.status: status,
+                VssDossier.email: to,
             }
-        ).where(VssDossier.id == dossier_id)
-        log.info("vss_activation_code_sent", receipt_id=str(dossier_id))
+        ).where(VssDossier.id == dossier.id)
+        log.info("vss_activation_code_sent", receipt_id=str(dossier.id))
+        written = {"code_expires_at": expires, "status": status, "email": to}
+        return self._receipt({**dossier.to_dict(), **written})
 
     async def _dossier(self, receipt_id: str) -> VssDossier:
         try:
@@ -257,8 +263,7 @@ class SandboxService:
             raise Refusal(
                 "not_awaiting_activation", f"Hồ sơ đang ở trạng thái {dossier.status}.", 409
             )
-        await self._issue_code(dossier.id, email)
-        return await self.status(receipt_id)
+        return await self._issue_code(dossier, email)
 
     async def approve(self, receipt_id: str) -> Receipt:
         dossier = await self._decidable(receipt_id)
