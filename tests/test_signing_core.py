@@ -5,12 +5,14 @@ validator, with software keys from the test PKI.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from pyhanko.pdf_utils.reader import PdfFileReader
 
 from ebhxh.demo import pki
 from ebhxh.documents.forms import FormKind, FormRequest, UnitParticulars
@@ -19,7 +21,7 @@ from ebhxh.errors import ErrorCode, ProblemError
 from ebhxh.signing import pades
 from ebhxh.signing.certificates import check_certificate, summarise
 from ebhxh.signing.trust import TrustStore
-from ebhxh.signing.validation import validate_signed_pdf
+from ebhxh.signing.validation import _flat_attachment, embedded_xml, validate_signed_pdf
 
 TAX_CODE = "0100109106"
 NOW = dt.datetime.now(dt.UTC)
@@ -127,6 +129,18 @@ async def _signed(world: World) -> tuple[bytes, bytes]:
     pdf, declaration = _form()
     prepared = await pades.prepare(pdf, world.good)
     return await pades.finish(prepared, _sign(world.key, prepared.to_be_signed)), declaration
+
+
+async def test_the_declaration_is_read_from_the_validated_reader_as_pypdf_reads_it(
+    world: World,
+) -> None:
+    """The signed document is read once (pyHanko); its embedded XML comes from that reading,
+    the same bytes pypdf finds reading it again.
+    """
+    signed, declaration = await _signed(world)
+    reader = PdfFileReader(io.BytesIO(signed), strict=False)
+    assert _flat_attachment(reader) == declaration  # read from pyHanko's reading
+    assert embedded_xml(signed, reader) == embedded_xml(signed) == declaration
 
 
 @pytest.mark.parametrize("where", ["page", "after-signature", "trailer"])

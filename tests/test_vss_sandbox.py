@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import unicodedata
 from email.message import EmailMessage
@@ -125,3 +126,32 @@ async def test_the_activation_mail_reads_back_as_the_email_package_writes_it(
         assert message["X-VSS-Receipt"] == receipt_id
         assert message.get_content() == expected.get_content()
         assert activation_code(tmp_path / "mail", str(message["To"]), receipt_id) == code
+
+
+async def test_mail_goes_out_again_after_the_mail_server_restarts(tmp_path: Path) -> None:
+    """The connections kept open die with the server; the next message opens a new one."""
+    port = free_port()
+    mailer = Mailer(SandboxSettings(database_path="unused", smtp_port=port))
+    expires = dt.datetime(2026, 11, 26, 9, 30, tzinfo=dt.UTC)
+    for attempt in range(2):
+        catcher = MailCatcher(tmp_path / f"mail-{attempt}", port=port)
+        catcher.start()
+        try:
+            await asyncio.gather(
+                *(
+                    send_activation_code(
+                        mailer,
+                        to="nhansu@songhong.vn",
+                        unit_name="Công ty Cổ phần Sông Hồng",
+                        receipt_id=f"r-{attempt}-{n}",
+                        code=f"{attempt}0000{n}",
+                        expires_at=expires,
+                    )
+                    for n in range(6)  # more at once than connections kept
+                )
+            )
+        finally:
+            catcher.stop()
+        received = {m["X-VSS-Receipt"] for m in read_inbox(tmp_path / f"mail-{attempt}")}
+        assert received == {f"r-{attempt}-{n}" for n in range(6)}
+    await mailer.close()

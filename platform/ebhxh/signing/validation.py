@@ -11,6 +11,7 @@ import datetime as dt
 import io
 
 import msgspec
+from pyhanko.pdf_utils.generic import ArrayObject, DictionaryObject
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.errors import SignatureValidationError
@@ -44,11 +45,53 @@ def signer_certificate(pdf: bytes) -> bytes:
     return der
 
 
-def embedded_xml(pdf: bytes) -> bytes | None:
-    """The XML declaration embedded in the PDF, if any."""
+def embedded_xml(pdf: bytes, reader: PdfFileReader | None = None) -> bytes | None:
+    """The XML declaration embedded in the PDF, if any: pypdf's first attachment named
+    `XML_ATTACHMENT`.
+
+    With the pyHanko `reader` the document was already read with, a flat list of embedded
+    files (what the platform writes) is read from it, in pypdf's way; anything else
+    (a tree of lists, an unexpected object) is left to pypdf reading the PDF again.
+    """
+    if reader is not None:
+        try:
+            found = _flat_attachment(reader)
+        except Exception:  # noqa: BLE001 - whatever pyHanko makes of it, pypdf decides
+            found = None
+        if found is not None:
+            return found or None
     attachments = PdfReader(io.BytesIO(pdf)).attachments
-    found = attachments.get(XML_ATTACHMENT)
-    return found[0] if found else None
+    found_all = attachments.get(XML_ATTACHMENT)
+    return found_all[0] if found_all else None
+
+
+def _flat_attachment(reader: PdfFileReader) -> bytes | None:
+    """From a flat /EmbeddedFiles /Names array: the content of the first file whose name
+    in the list, or else whose /UF (or else /F), is `XML_ATTACHMENT` (b"" when there is
+    none); None when the structure is not that simple.
+    """
+    names = reader.root.get("/Names")
+    if not isinstance(names, DictionaryObject):
+        return None if names is not None else b""
+    files = names.get("/EmbeddedFiles")
+    if not isinstance(files, DictionaryObject):
+        return None if files is not None else b""
+    if "/Kids" in files or not isinstance(files.get("/Names"), ArrayObject):
+        return None
+    listed = files["/Names"]
+    if len(listed) % 2:
+        return None
+    for index in range(0, len(listed), 2):
+        key, spec = listed[index], listed[index + 1]  # the array resolves references
+        if not isinstance(key, str) or not isinstance(spec, DictionaryObject):
+            return None
+        alternative = spec.get("/UF", spec.get("/F"))
+        if alternative is not None and not isinstance(alternative, str):
+            return None  # a null or a byte string: pypdf's rules for those, not ours
+        if XML_ATTACHMENT in (key, alternative):
+            data: bytes = spec["/EF"]["/F"].get_object().data
+            return data
+    return b""
 
 
 async def validate_signed_pdf(
@@ -99,7 +142,8 @@ async def _validate(
 ) -> SignatureReport:
     """The report of a valid document, or `ProblemError` naming what is wrong with it."""
     try:
-        signatures = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        signatures = reader.embedded_signatures
     except Exception as exc:
         raise ProblemError(ErrorCode.DOCUMENT_TAMPERED, field="document") from exc
     if not signatures:
@@ -136,7 +180,7 @@ async def _validate(
         path_checked=_trusted_through_store(status, trust),
     )
     signed_at = status.signer_reported_dt
-    declaration = embedded_xml(pdf)
+    declaration = embedded_xml(pdf, reader)
     if declaration is None or (expected_xml is not None and declaration != expected_xml):
         raise ProblemError(ErrorCode.XML_MISMATCH, field="document")
     return SignatureReport(signer=summary, signed_at=signed_at, xml_declaration=declaration)

@@ -17,37 +17,52 @@ _SUBJECT_HEADER = Header(SUBJECT, "utf-8").encode()  # RFC 2047, the same for ev
 
 
 class Mailer:
-    """One SMTP connection for all the sandbox's mail, opened on first use and again
-    whenever the server has dropped it; one message at a time on it.
+    """A few SMTP connections kept open for all the sandbox's mail: each message takes an
+    idle one (or opens one, up to `CONNECTIONS`) and gives it back once sent.
 
     A connection per message (connect, EHLO, QUIT) cost the sandbox about twice the CPU
-    of the message itself, at every dossier.
+    of the message itself, at every dossier; a single connection would send one message
+    at a time, each waiting for the mail server's answers to the one before.
     """
+
+    CONNECTIONS = 4
 
     def __init__(self, settings: SandboxSettings) -> None:
         self.settings = settings
-        self._client: aiosmtplib.SMTP | None = None
+        self._idle: list[aiosmtplib.SMTP] = []
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._lock = asyncio.Lock()
+        self._slots = asyncio.Semaphore(self.CONNECTIONS)
 
     async def send(self, message: EmailMessage | bytes, to: str) -> None:
         """Send `message` (an `EmailMessage`, or the bytes of one) from `mail_from` to `to`."""
         loop = asyncio.get_running_loop()
-        if loop is not self._loop:  # a connection (and a lock) belong to one event loop
-            self._loop, self._client, self._lock = loop, None, asyncio.Lock()
-        async with self._lock:
-            reused = self._client is not None
+        if loop is not self._loop:  # connections belong to one event loop
+            self._loop, self._idle = loop, []
+            self._slots = asyncio.Semaphore(self.CONNECTIONS)
+        async with self._slots:
+            client = self._idle.pop() if self._idle else None
             try:
-                await self._send_on(await self._connected(), message, to)
-            except aiosmtplib.SMTPServerDisconnected:
-                self._client = None
-                if not reused:
-                    raise
-                # A server that closed the connection while it was idle (a catcher started
-                # again, an idle timeout) fails the first command, before the message is
-                # sent: once more on a new connection. Were it dropped mid-message, the
-                # unit would get the same code twice, which does no harm.
-                await self._send_on(await self._connected(), message, to)
+                if client is None or not client.is_connected:
+                    client = await self._connect()
+                else:
+                    try:
+                        await self._send_on(client, message, to)
+                    except aiosmtplib.SMTPServerDisconnected:
+                        # A server that closed the connection while it was idle (a catcher
+                        # started again, an idle timeout) fails the first command, before
+                        # the message is sent: once more on a new connection. Were it
+                        # dropped mid-message, the unit would get the same code twice,
+                        # which does no harm.
+                        client = await self._connect()
+                    else:
+                        self._idle.append(client)
+                        return
+                await self._send_on(client, message, to)
+            except BaseException:
+                if client is not None:
+                    client.close()  # in an unknown state: not given back
+                raise
+            self._idle.append(client)
 
     async def _send_on(
         self, client: aiosmtplib.SMTP, message: EmailMessage | bytes, to: str
@@ -57,17 +72,18 @@ class Mailer:
         else:
             await client.send_message(message)
 
-    async def _connected(self) -> aiosmtplib.SMTP:
-        if self._client is None or not self._client.is_connected:
-            client = aiosmtplib.SMTP(hostname=self.settings.smtp_host, port=self.settings.smtp_port)
-            await client.connect()
-            self._client = client
-        return self._client
+    async def _connect(self) -> aiosmtplib.SMTP:
+        client = aiosmtplib.SMTP(hostname=self.settings.smtp_host, port=self.settings.smtp_port)
+        await client.connect()
+        return client
 
     async def close(self) -> None:
-        """QUIT the connection, if one is open on this event loop."""
-        client, self._client = self._client, None
-        if client is not None and client.is_connected and self._loop is asyncio.get_running_loop():
+        """QUIT the idle connections, if they are of this event loop."""
+        idle, self._idle = self._idle, []
+        ours = self._loop is asyncio.get_running_loop()
+        for client in idle:
+            if not (ours and client.is_connected):
+                continue
             try:
                 await client.quit()
             except aiosmtplib.SMTPException:
