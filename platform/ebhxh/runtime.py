@@ -62,9 +62,10 @@ class Runtime:
         self.gateway: VssGateway = gateway or HttpVssGateway(settings.gateway_url)
         self.signatures = Settlements(self.catalogue, self.signing, self.dossiers)
         """Where signer plugins settle their pending requests (`settle`, `pending`)."""
-        self.changes = ChangeFeed(settings.database_url) if settings.database_url else None
-        """Committed changes of cached tables; the API starts it (`start`), workers need none."""
         ttl = settings.read_cache_seconds
+        caching = bool(settings.database_url) and ttl > 0
+        self.changes = ChangeFeed(settings.database_url or "") if caching else None
+        """Committed changes of cached tables; the API starts it (`start`), workers need none."""
         self.principals: ReadCache[str, Principal] = ReadCache(
             listening=self._caching, ttl_seconds=ttl, max_entries=10_000
         )
@@ -75,11 +76,7 @@ class Runtime:
         """A tenant's unit list as one language on one day sees it (`ebhxh.units.service`)."""
 
     def _caching(self) -> bool:
-        return (
-            self.settings.read_cache_seconds > 0
-            and self.changes is not None
-            and self.changes.listening
-        )
+        return self.changes is not None and self.changes.listening
 
     async def aclose(self) -> None:
         """Release what the runtime holds open (the gateway's connections)."""
