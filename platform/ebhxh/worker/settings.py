@@ -19,6 +19,7 @@ from ebhxh.employees.jobs import (
     run_employee_sync,
 )
 from ebhxh.metrics.jobs import measured
+from ebhxh.sso.jobs import sweep_sso_sessions
 from ebhxh.worker.heartbeat import beat_forever, stop_beating, this_worker_id
 from ebhxh.worker.jobs import canary
 
@@ -88,6 +89,7 @@ def build_worker(
             cron(measured(expire_codes), second=EVERY_5_SECONDS),
             cron(measured(expire_signatures), second=EVERY_5_SECONDS),
             cron(measured(reconcile_employee_syncs), second=EVERY_5_SECONDS, run_at_startup=True),
+            cron(measured(sweep_sso_sessions), minute=17, second=0),
             *plugin_crons,
         ],
         "redis_settings": redis_settings,
