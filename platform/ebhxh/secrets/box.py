@@ -7,7 +7,9 @@ into its data folder (mode 0600) on first use, so a newcomer needs no setting.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -52,10 +54,21 @@ class SecretBox:
 
 
 def _embedded_key(folder: Path) -> bytes:
+    """The embedded default's key, made on first use.
+
+    The API and the worker start together and may both make one: each writes its key whole
+    under a temporary name (mode 0600) and links it into place, which only the first link
+    does; every process then reads that one, never a half-written file.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / EMBEDDED_KEY_FILE
     if not path.exists():
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as sink:
-            sink.write(Fernet.generate_key())
+        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".secret-key-")
+        try:
+            with os.fdopen(descriptor, "wb") as sink:
+                sink.write(Fernet.generate_key())
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
     return path.read_bytes().strip()
