@@ -18,9 +18,13 @@ def queue_key(queue_name: str) -> str:
     return queue_name
 
 
-def plugin_key(plugin: str, name: str) -> str:
-    """A key a plugin owns (a lock, a cursor): namespaced by the plugin's name."""
-    return f"{PREFIX}plugin:{plugin}:{name}"
+def plugin_key(namespace: str, plugin: str, name: str) -> str:
+    """A key a plugin owns (a lock, a cursor), namespaced by the plugin's name.
+
+    `namespace` is the deployment's queue name (`settings.queue_name`), so deployments
+    sharing a Redis neither take each other's locks nor read each other's cursors.
+    """
+    return f"{PREFIX}plugin:{namespace}:{plugin}:{name}"
 
 
 def sso_login_state(state_hash: str) -> str:

@@ -13,11 +13,13 @@ platform's own expiry (15 minutes) ends whatever is still pending.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 from typing import Any
 
 import structlog
+from redis.exceptions import LockError
 
 from ebhxh.errors import ErrorCode
 from ebhxh.signing.contract import PendingSignature, SignerFailure
@@ -54,13 +56,17 @@ async def csc_poll(ctx: dict[str, Any]) -> int:
     One poll at a time across workers (a Redis lock): two polls of one request would both
     spend its SAD, and the loser's "numSignatures exceeded" could fail a signed request.
     """
-    lock = plugin_key(NAME, "poll")
-    if not await ctx["redis"].set(lock, ctx.get("worker_id", "worker"), nx=True, ex=LOCK_SECONDS):
+    key = plugin_key(ctx["runtime"].settings.queue_name, NAME, "poll")
+    # redis-py's lock releases by token: a poll that outlived LOCK_SECONDS cannot free
+    # the lock another worker has taken since.
+    lock = ctx["redis"].lock(key, timeout=LOCK_SECONDS, blocking=False)
+    if not await lock.acquire():
         return 0
     try:
         return await _poll_all(ctx)
     finally:
-        await ctx["redis"].delete(lock)
+        with contextlib.suppress(LockError):
+            await lock.release()
 
 
 async def _poll_all(ctx: dict[str, Any]) -> int:
