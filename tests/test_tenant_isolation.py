@@ -36,6 +36,7 @@ ALLOWED_UNSCOPED = {
     "signing/pending.py",  # likewise: finds pending signing requests for signer plugins
     "devices/credentials.py",  # a device credential or pairing code names its tenant
     "sso/lookup.py",  # a session cookie, an email domain name their tenant (before a scope)
+    "sso/sweep.py",  # a worker cron: deletes sessions of any tenant a week after they end
     "operators/tenant_overview.py",  # the operator's tenant list: counts per tenant
 }
 OPERATOR_ROUTES = "/operator/"

@@ -109,9 +109,11 @@ async def test_the_sweep_deletes_a_session_row_a_week_after_the_session_ended(
 
     # A week after the logout, its row goes; the other session, never used again, ended
     # when left idle (8 h after sign-in), less than a week before: its row stays.
-    assert sweep(signed_in + KEPT_AFTER_END + HOUR) == 1
+    # (Counts are at least: other tests' sessions share the database.)
+    assert sweep(signed_in + KEPT_AFTER_END + HOUR) >= 1
     assert rows() == [False, True]
 
-    assert sweep(signed_in + KEPT_AFTER_END + 7 * HOUR) == 0
-    assert sweep(signed_in + KEPT_AFTER_END + 9 * HOUR) == 1
+    sweep(signed_in + KEPT_AFTER_END + 7 * HOUR)
+    assert rows() == [False, True]
+    assert sweep(signed_in + KEPT_AFTER_END + 9 * HOUR) >= 1
     assert rows() == [False, False]
