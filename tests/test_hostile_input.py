@@ -190,3 +190,18 @@ async def test_the_sandbox_takes_a_dossier_sized_body_only_where_dossiers_go(
         oversized = {"document": "A" * (SUBMITTED_DOSSIER + 1)}
         refused = await sandbox.post("/dossiers", json=oversized, headers={"Idempotency-Key": "k"})
         assert refused.status_code == 413
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["status=%00", "name=Nguy%E1%BB%85n%00", "position=" + "a" * 501, "cursor=a%09b"],
+)
+async def test_a_free_text_query_with_a_control_character_or_too_long_is_a_400(
+    client: Client, tenant: TenantHandle, query: str
+) -> None:
+    units = (await client.get("/units", headers=tenant.headers)).json()["units"]
+    unit = units[0]["id"] if units else "00000000-0000-0000-0000-000000000000"
+    answer = await client.get(f"/units/{unit}/employees?{query}", headers=tenant.headers)
+
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["field"] == query.split("=")[0]

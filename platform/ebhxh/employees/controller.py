@@ -16,6 +16,7 @@ from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.employees.jobs import enqueue_sync
 from ebhxh.employees.schemas import EmployeeOut, EmployeePageOut, EmployeeSyncOut
 from ebhxh.employees.service import EmployeeFilter, EmployeeService
+from ebhxh.http.params import QueryText
 from ebhxh.tenancy.tables import Role
 
 log = structlog.get_logger(__name__)
@@ -72,12 +73,12 @@ class EmployeeController(Controller):
         self,
         unit_id: FromPath[uuid.UUID],
         employees: NamedDependency[EmployeeService],
-        name: FromQuery[str | None] = None,
-        social_insurance_number: FromQuery[str | None] = None,
-        status: FromQuery[str | None] = None,
-        position: FromQuery[str | None] = None,
+        name: QueryText = None,
+        social_insurance_number: QueryText = None,
+        status: QueryText = None,
+        position: QueryText = None,
         at_vss: FromQuery[bool | None] = None,
-        cursor: FromQuery[str | None] = None,
+        cursor: QueryText = None,
         limit: FromQuery[int] = 100,
     ) -> EmployeePageOut:
         wanted = EmployeeFilter(

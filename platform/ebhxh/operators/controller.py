@@ -15,6 +15,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from ebhxh.auth.guards import current_operator, requires, requires_operator
 from ebhxh.auth.principal import Principal
 from ebhxh.errors import ErrorCode, ProblemError
+from ebhxh.http.params import QueryText
 from ebhxh.operators import service
 from ebhxh.operators.schemas import (
     OpenedSupportGrant,
@@ -78,7 +79,7 @@ class OperatorController(Controller):
     @get("/actions", operation_id="listOperatorActions", summary="The operators' audit trail")
     async def actions(
         self,
-        tenant: FromQuery[str | None] = None,
+        tenant: QueryText = None,
         limit: FromQuery[int] = service.ACTIONS_SHOWN,
     ) -> OperatorActionList:
         if not 1 <= limit <= service.MAX_ACTIONS_SHOWN:

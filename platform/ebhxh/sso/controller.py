@@ -18,6 +18,7 @@ from ebhxh.auth.principal import Principal
 from ebhxh.auth.tokens import hash_token
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.errors import ErrorCode, ProblemError
+from ebhxh.http.params import QueryText
 from ebhxh.http.rate_limit import SIGN_IN, rate_limited
 from ebhxh.secrets.box import SecretBox
 from ebhxh.settings import Settings
@@ -96,8 +97,8 @@ class AuthController(Controller):
     async def login(
         self,
         request: Request[Any, Any, Any],
-        tenant: FromQuery[str | None] = None,
-        email: FromQuery[str | None] = None,
+        tenant: QueryText = None,
+        email: QueryText = None,
         next: FromQuery[str | None] = None,  # noqa: A002 - the parameter's public name
     ) -> Redirect:
         started = await flow.start(
