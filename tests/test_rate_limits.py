@@ -1,30 +1,50 @@
-"""Per-client rate limits on the routes that check or mint credentials: past the limit a
-client gets 429 `rate_limited` with `Retry-After`; another client is not affected; the
-count lives in Redis (the machine's, or the embedded one).
+"""Per-client rate limits on the routes that check or mint credentials, and on bearer
+tokens that prove nobody on any route: past the limit a client gets 429 `rate_limited` with
+`Retry-After`; another client is not affected; the count lives in Redis (the machine's, or
+the embedded one).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import httpx
 import pytest
 
-from ebhxh.http.rate_limit import PAIRING, PAIRING_CODES, SIGN_IN, RateLimit
+from ebhxh.http.rate_limit import (
+    FAILED_CREDENTIALS,
+    PAIRING,
+    PAIRING_CODES,
+    SIGN_IN,
+    RateLimit,
+)
 from tests.conftest import TenantHandle, in_app
 from tests.sweep_data import Client
 
 
-def _from(client: Client, address: str, path: str, body: object) -> httpx.Response:
-    """POST as a client at `address` (the test client's own peer is not an address)."""
+def _from(
+    client: Client,
+    address: str,
+    path: str,
+    body: object = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """POST `body` (or GET when there is none) as a client at `address` (the test client's
+    own peer is not an address).
+    """
 
-    async def post() -> httpx.Response:
+    async def send() -> httpx.Response:
         transport = httpx.ASGITransport(app=client.app, client=(address, 40000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://ebhxh") as other:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://ebhxh", headers=headers
+        ) as other:
+            if body is None:
+                return await other.get(path)
             return await other.post(path, json=body)
 
-    response: httpx.Response = in_app(client, post)
+    response: httpx.Response = in_app(client, send)
     return response
 
 
@@ -77,3 +97,32 @@ async def test_sign_in_is_limited_per_client(client: Client) -> None:
     assert 1 <= int(limited.headers["Retry-After"]) <= SIGN_IN.window_seconds
     callback = await client.get("/auth/callback?state=x&code=y")
     assert callback.status_code == 429  # the callback shares the sign-in count
+
+
+async def test_unknown_bearer_tokens_are_limited_per_client_on_every_route(
+    client: Client, tenant: TenantHandle, make_tenant: Any
+) -> None:
+    other_tenant: TenantHandle = await make_tenant("Công ty Khác")
+    made_up = {"Authorization": "Bearer ebhxh_" + "x" * 43}
+    await _early_in_a_window(FAILED_CREDENTIALS)
+    changes = client.app.state.runtime.changes
+    assert changes is not None and in_app(client, changes.listening_within, 10)
+    # The tenant's token, used once from the address: this process now holds it resolved.
+    assert _from(client, "198.51.100.7", "/units", headers=tenant.headers).status_code == 200
+
+    answers = [
+        _from(client, "198.51.100.7", path, headers=made_up).status_code
+        for path in ["/units", "/organisation", "/devices"] * (FAILED_CREDENTIALS.requests // 3)
+    ]
+    assert set(answers) == {401}
+    limited = _from(client, "198.51.100.7", "/units", headers=made_up)
+    assert (limited.status_code, limited.json()["code"]) == (429, "rate_limited")
+    assert 1 <= int(limited.headers["Retry-After"]) <= FAILED_CREDENTIALS.window_seconds
+
+    # Blocked before any database read: a token this process has not resolved yet waits
+    # too; the one it holds still works, and another address is not affected.
+    cold = _from(client, "198.51.100.7", "/units", headers=other_tenant.headers)
+    assert cold.status_code == 429, cold.text
+    assert _from(client, "198.51.100.7", "/units", headers=tenant.headers).status_code == 200
+    elsewhere = _from(client, "203.0.113.9", "/units", headers=made_up)
+    assert elsewhere.status_code == 401, elsewhere.text

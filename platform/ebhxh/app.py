@@ -21,6 +21,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from ebhxh import __version__
+from ebhxh.auth.failures import FailedCredentials
 from ebhxh.auth.middleware import BearerTokenMiddleware
 from ebhxh.clock import Clock
 from ebhxh.db.engine import close_engine, open_engine
@@ -203,6 +204,7 @@ def create_app(
                 "signing": runtime.signing,
                 "version": __version__,
                 "oidc": OidcClient(settings.sso_http_timeout_seconds),
+                "failed_credentials": FailedCredentials(),
             }
         ),
         logging_config=None,

@@ -1,5 +1,6 @@
 """Per-client rate limits for the routes that mint or check credentials (device pairing,
-and sign-in routes), as a Litestar guard: `guards=[rate_limited(PAIRING)]`.
+and sign-in routes), as a Litestar guard: `guards=[rate_limited(PAIRING)]`; and the
+counting that `ebhxh.auth.failures` shares for failed credentials on every route.
 
 A fixed window counted in Redis (one INCR and EXPIRE per request, atomic in a pipeline), so
 every API process shares the count. The client is the connection's peer address: behind a
@@ -41,33 +42,55 @@ PAIRING_CODES = RateLimit(name="pairing-codes", requests=10, window_seconds=60)
 """Minting pairing codes."""
 SIGN_IN = RateLimit(name="sign-in", requests=20, window_seconds=60)
 """Sign-in routes (login and its callback)."""
+FAILED_CREDENTIALS = RateLimit(name="failed-credentials", requests=60, window_seconds=60)
+"""Bearer credentials and session cookies that prove nobody, on any route (see
+`ebhxh.auth.failures`)."""
+
+
+def client_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The address a limit counts by (see the module docstring about proxies)."""
+    return connection.client.host if connection.client else "unknown"
+
+
+async def count_request(
+    connection: ASGIConnection[Any, Any, Any, Any], limit: RateLimit, client: str
+) -> int | None:
+    """Count one request of `client` against `limit`: None while within it, else the
+    seconds until its window ends. Raises RedisError or OSError when Redis cannot count.
+    """
+    now = time.time()
+    window = int(now // limit.window_seconds)
+    key = keys.rate_limit(connection.app.state.settings.queue_name, limit.name, client, window)
+    async with connection.app.state.redis_pool.pipeline(transaction=True) as pipe:
+        pipe.incr(key)
+        pipe.expire(key, limit.window_seconds + 1)
+        count, _expired = await pipe.execute()
+    if int(count) <= limit.requests:
+        return None
+    log.info("rate_limited", limit=limit.name, client=client)
+    return max(1, math.ceil((window + 1) * limit.window_seconds - now))
+
+
+def too_many(retry_after: int) -> ProblemError:
+    """The 429 answer, with `Retry-After`."""
+    return ProblemError(
+        ErrorCode.RATE_LIMITED,
+        status=429,
+        params={"retry_after": retry_after},
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 def rate_limited(limit: RateLimit) -> Guard:
     """A guard that refuses a client's requests past `limit` with 429."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        now = time.time()
-        window = int(now // limit.window_seconds)
-        client = connection.client.host if connection.client else "unknown"
-        settings = connection.app.state.settings
-        key = keys.rate_limit(settings.queue_name, limit.name, client, window)
         try:
-            async with connection.app.state.redis_pool.pipeline(transaction=True) as pipe:
-                pipe.incr(key)
-                pipe.expire(key, limit.window_seconds + 1)
-                count, _expired = await pipe.execute()
+            retry_after = await count_request(connection, limit, client_of(connection))
         except (RedisError, OSError) as exc:
             log.warning("rate_limit_unavailable", limit=limit.name, error=type(exc).__name__)
             raise ProblemError(ErrorCode.SERVICE_UNAVAILABLE, status=503) from exc
-        if int(count) > limit.requests:
-            retry_after = max(1, math.ceil((window + 1) * limit.window_seconds - now))
-            log.info("rate_limited", limit=limit.name, client=client)
-            raise ProblemError(
-                ErrorCode.RATE_LIMITED,
-                status=429,
-                params={"retry_after": retry_after},
-                headers={"Retry-After": str(retry_after)},
-            )
+        if retry_after is not None:
+            raise too_many(retry_after)
 
     return guard
