@@ -281,6 +281,34 @@ def test_a_domain_another_tenant_holds_refuses_the_manifest_and_writes_nothing(
     assert f"+ {second}" in _apply(two, env, "--dry-run").stdout  # still not created
 
 
+@pytest.mark.sqlite
+def test_an_email_domain_moves_between_manifests_in_one_run(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # The claiming file sorts first, so it is applied before the one releasing the domain.
+    releasing, claiming = f"z-{uuid.uuid4().hex[:8]}", f"a-{uuid.uuid4().hex[:8]}"
+    env = {**settings_env(settings), "ACME_OIDC_SECRET": SECRET}
+    moved = f"{releasing}.example"
+    (tmp_path / f"{releasing}.toml").write_text(manifest(releasing), encoding="utf-8")
+    assert _apply(tmp_path, env).returncode == 0
+
+    kept = f'["{releasing}.example"]'
+    (tmp_path / f"{releasing}.toml").write_text(
+        manifest(releasing)
+        .replace(kept, '["other.example"]')
+        .replace("other.example", f"{releasing}-new.example"),
+        encoding="utf-8",
+    )
+    (tmp_path / f"{claiming}.toml").write_text(
+        manifest(claiming).replace(f'["{claiming}.example"]', f'["{moved}"]'), encoding="utf-8"
+    )
+
+    applied = _apply(tmp_path, env)
+    assert applied.returncode == 0, applied.stdout
+    assert "1 created, 1 updated, 0 unchanged, 0 refused" in applied.stdout
+    assert "0 created, 0 updated, 2 unchanged" in _apply(tmp_path, env, "--dry-run").stdout
+
+
 def test_the_stored_manifest_name_does_not_depend_on_how_the_folder_is_named(
     tmp_path: Path,
 ) -> None:

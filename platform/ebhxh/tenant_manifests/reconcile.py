@@ -14,7 +14,7 @@ from pathlib import Path
 import msgspec
 import structlog
 
-from ebhxh.errors import ProblemError
+from ebhxh.errors import ErrorCode, ProblemError
 from ebhxh.errors.messages import render
 from ebhxh.plugins.manager import load_plugins
 from ebhxh.secrets.box import SecretBox
@@ -83,19 +83,41 @@ async def prepare(
 
 
 async def apply_report(report: Report, box: SecretBox) -> None:
-    """Apply every plan of `report`, tenant by tenant (see `apply_plan`)."""
-    for plan in report.plans:
-        file = plan.desired.file
-        try:
-            await apply_plan(plan, box)
-        except ProblemError as exc:
-            message = render(exc.code, "en", exc.params)
-            report.failed.append(ManifestError(file, exc.field or "(tenant)", message))
-        except Exception as exc:  # one tenant's failure must not stop the others (or serve)
-            log.exception("tenant_manifest_failed", file=file)
-            message = f"not applied: {type(exc).__name__}"
-            report.failed.append(ManifestError(file, "(tenant)", message))
+    """Apply every plan of `report`, tenant by tenant (see `apply_plan`).
+
+    A plan refused because another tenant holds one of its email domains waits while the
+    others apply, then is tried again: a domain moving from one manifest to another moves
+    in one run, whichever file comes first. It fails only when a pass frees nothing.
+    """
+    pending = list(report.plans)
+    while pending:
+        waiting: list[tuple[TenantPlan, ProblemError]] = []
+        for plan in pending:
+            try:
+                await apply_plan(plan, box)
+            except ProblemError as exc:
+                if exc.code is ErrorCode.SSO_EMAIL_DOMAIN_TAKEN:
+                    waiting.append((plan, exc))  # rolled back whole, so safe to try again
+                else:
+                    _failed(report, plan, exc)
+            except Exception as exc:  # one tenant's failure must not stop the others (or serve)
+                log.exception("tenant_manifest_failed", file=plan.desired.file)
+                _failed(report, plan, exc)
+        if len(waiting) == len(pending):
+            for plan, refusal in waiting:
+                _failed(report, plan, refusal)
+            break
+        pending = [plan for plan, _ in waiting]
     report.applied = True
+
+
+def _failed(report: Report, plan: TenantPlan, exc: Exception) -> None:
+    if isinstance(exc, ProblemError):
+        message = render(exc.code, "en", exc.params)
+        error = ManifestError(plan.desired.file, exc.field or "(tenant)", message)
+    else:
+        error = ManifestError(plan.desired.file, "(tenant)", f"not applied: {type(exc).__name__}")
+    report.failed.append(error)
 
 
 def describe(report: Report) -> list[str]:
