@@ -19,7 +19,9 @@ from ebhxh.http.rate_limit import (
     PAIRING_CODES,
     SIGN_IN,
     RateLimit,
+    client_key,
 )
+from ebhxh.sso.sessions import SESSION_COOKIE
 from tests.conftest import TenantHandle, in_app
 from tests.sweep_data import Client
 
@@ -99,30 +101,53 @@ async def test_sign_in_is_limited_per_client(client: Client) -> None:
     assert callback.status_code == 429  # the callback shares the sign-in count
 
 
-async def test_unknown_bearer_tokens_are_limited_per_client_on_every_route(
+async def test_credentials_that_prove_nobody_are_limited_per_client_on_every_route(
     client: Client, tenant: TenantHandle, make_tenant: Any
 ) -> None:
     other_tenant: TenantHandle = await make_tenant("Công ty Khác")
-    made_up = {"Authorization": "Bearer ebhxh_" + "x" * 43}
+    address = "198.51.100.7"
     await _early_in_a_window(FAILED_CREDENTIALS)
     changes = client.app.state.runtime.changes
     assert changes is not None and in_app(client, changes.listening_within, 10)
     # The tenant's token, used once from the address: this process now holds it resolved.
-    assert _from(client, "198.51.100.7", "/units", headers=tenant.headers).status_code == 200
+    assert _from(client, address, "/units", headers=tenant.headers).status_code == 200
 
+    # One revoked or made-up token retried in a loop is refused at once and counts once.
+    looping = {"Authorization": "Bearer ebhxh_" + "r" * 43}
+    for _ in range(2 * FAILED_CREDENTIALS.requests):
+        assert _from(client, address, "/units", headers=looping).status_code == 401
+
+    # Different ones count, on any route, cookies too: with the looping token, up to the limit.
+    paths = (["/units", "/organisation", "/devices"] * 40)[: FAILED_CREDENTIALS.requests - 3]
     answers = [
-        _from(client, "198.51.100.7", path, headers=made_up).status_code
-        for path in ["/units", "/organisation", "/devices"] * (FAILED_CREDENTIALS.requests // 3)
+        _from(client, address, path, headers=_made_up(n)).status_code
+        for n, path in enumerate(paths)
     ]
+    answers.append(_from(client, address, "/units", headers=_made_up(999)).status_code)
+    cookie = {"Cookie": f"{SESSION_COOKIE}=made-up-session"}
+    answers.append(_from(client, address, "/units", headers=cookie).status_code)
     assert set(answers) == {401}
-    limited = _from(client, "198.51.100.7", "/units", headers=made_up)
+    limited = _from(client, address, "/units", headers=_made_up(1000))
     assert (limited.status_code, limited.json()["code"]) == (429, "rate_limited")
     assert 1 <= int(limited.headers["Retry-After"]) <= FAILED_CREDENTIALS.window_seconds
 
-    # Blocked before any database read: a token this process has not resolved yet waits
-    # too; the one it holds still works, and another address is not affected.
-    cold = _from(client, "198.51.100.7", "/units", headers=other_tenant.headers)
+    # Blocked before any database read: a credential this process has not resolved yet
+    # waits too; the token it holds still works, and another address is not affected.
+    cold = _from(client, address, "/units", headers=other_tenant.headers)
     assert cold.status_code == 429, cold.text
-    assert _from(client, "198.51.100.7", "/units", headers=tenant.headers).status_code == 200
-    elsewhere = _from(client, "203.0.113.9", "/units", headers=made_up)
+    assert _from(client, address, "/units", headers=tenant.headers).status_code == 200
+    elsewhere = _from(client, "203.0.113.9", "/units", headers=_made_up(1001))
     assert elsewhere.status_code == 401, elsewhere.text
+
+
+def _made_up(n: int) -> dict[str, str]:
+    return {"Authorization": f"Bearer ebhxh_made-up-{n:04}" + "x" * 30}
+
+
+def test_an_ipv6_client_counts_with_its_64() -> None:
+    assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:db8:1:2:bbbb::9")
+    assert client_key("2001:db8:1:2::1") == "2001:db8:1:2::/64"
+    assert client_key("2001:db8:1:3::1") != client_key("2001:db8:1:2::1")
+    assert client_key("198.51.100.7") == "198.51.100.7"
+    assert client_key("::ffff:198.51.100.7") == "::ffff:198.51.100.7"
+    assert client_key("unknown") == "unknown"

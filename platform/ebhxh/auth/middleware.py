@@ -4,9 +4,9 @@ or the SSO session cookie (browsers) -> `request.user`.
 A bearer credential's prefix says what it is: an API token (`ebhxh_`) or a support grant
 (`ebhxhsp_`) gives a tenant `Principal`; an operator token (`ebhxhop_`) gives an
 `OperatorPrincipal`, which only the operator routes accept. A bearer header wins over the
-cookie. Bearer credentials that prove nobody are limited per client
-(`ebhxh.auth.failures`). It also binds the tenant, user and operator ids to the log
-context, so every log line of the request says whose it was.
+cookie. Credentials that prove nobody are limited per client (`ebhxh.auth.failures`).
+It also binds the tenant, user and operator ids to the log context, so every log line of
+the request says whose it was.
 """
 
 from __future__ import annotations
@@ -48,34 +48,41 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         self,
         connection: ASGIConnection,  # type: ignore[type-arg]
     ) -> AuthenticationResult:
-        now = connection.app.state.clock.now()
         header = connection.headers.get("authorization", "")
         scheme, _, credential = header.partition(" ")
-        principal: Principal | None = None
         if scheme.lower() == "bearer" and credential.strip():
-            return await self._bearer(connection, credential.strip(), now)
+            return await self._checked(connection, credential.strip(), bearer=True)
         if not header and (cookie := connection.cookies.get(SESSION_COOKIE)):
-            settings = connection.app.state.settings
-            principal = await resolve_session(hash_token(cookie), now, idle_limit(settings))
-        if principal is None:
-            raise NotAuthorizedException()
-        return self._authenticated(principal)
+            return await self._checked(connection, cookie, bearer=False)
+        raise NotAuthorizedException()
 
-    async def _bearer(
+    async def _checked(
         self,
         connection: ASGIConnection,  # type: ignore[type-arg]
         credential: str,
-        now: dt.datetime,
+        *,
+        bearer: bool,
     ) -> AuthenticationResult:
-        principals = connection.app.state.runtime.principals
-        failures: FailedCredentials = connection.app.state.failed_credentials
+        """Resolve a bearer credential or a session cookie, within the failure limits."""
+        state = connection.app.state
+        failures: FailedCredentials = state.failed_credentials
+        principals = state.runtime.principals
+        credential_hash = hash_token(credential)
+        if failures.refused_before(credential_hash):
+            raise NotAuthorizedException()
         client = client_of(connection)
-        blocked = failures.blocked_for(client)
-        if blocked is not None and not _known(credential, principals):
+        if (blocked := failures.blocked_for(client)) is not None and not (
+            bearer and principals is not None and principals.get(credential_hash) is not None
+        ):
             raise too_many(blocked)
-        principal = await resolve_bearer(credential, now, principals)
+        now = state.clock.now()
+        principal: Principal | OperatorPrincipal | None
+        if bearer:
+            principal = await resolve_bearer(credential, now, principals)
+        else:
+            principal = await resolve_session(credential_hash, now, idle_limit(state.settings))
         if principal is None:
-            if (retry_after := await failures.record(connection, client)) is not None:
+            if retry_after := await failures.record(connection, client, credential_hash):
                 raise too_many(retry_after)
             raise NotAuthorizedException()
         return self._authenticated(principal)
@@ -91,8 +98,3 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
             if principal.operator_id is not None:
                 structlog.contextvars.bind_contextvars(operator_id=str(principal.operator_id))
         return AuthenticationResult(user=principal, auth=principal.credential_id)
-
-
-def _known(credential: str, principals: ReadCache[str, Principal] | None) -> bool:
-    """Whether this process holds `credential` as an API token it resolved already."""
-    return principals is not None and principals.get(hash_token(credential)) is not None

@@ -3,14 +3,16 @@ and sign-in routes), as a Litestar guard: `guards=[rate_limited(PAIRING)]`; and 
 counting that `ebhxh.auth.failures` shares for failed credentials on every route.
 
 A fixed window counted in Redis (one INCR and EXPIRE per request, atomic in a pipeline), so
-every API process shares the count. The client is the connection's peer address: behind a
-reverse proxy, run uvicorn with `--proxy-headers --forwarded-allow-ips=<proxy>` so that it
-is the caller's, not the proxy's. Over the limit the answer is 429 `rate_limited` with
+every API process shares the count. The client is the connection's peer address (an IPv6
+address counts with the rest of its /64): behind a reverse proxy, run uvicorn with
+`--proxy-headers --forwarded-allow-ips=<proxy>` so that it is the caller's, not the
+proxy's. Over the limit the answer is 429 `rate_limited` with
 `Retry-After`; when Redis cannot count, 503 (refusing is safer than an unlimited guess).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
 from typing import Any
@@ -42,14 +44,27 @@ PAIRING_CODES = RateLimit(name="pairing-codes", requests=10, window_seconds=60)
 """Minting pairing codes."""
 SIGN_IN = RateLimit(name="sign-in", requests=20, window_seconds=60)
 """Sign-in routes (login and its callback)."""
-FAILED_CREDENTIALS = RateLimit(name="failed-credentials", requests=60, window_seconds=60)
-"""Bearer credentials and session cookies that prove nobody, on any route (see
+FAILED_CREDENTIALS = RateLimit(name="failed-credentials", requests=120, window_seconds=60)
+"""Different bearer credentials and session cookies that prove nobody, on any route (see
 `ebhxh.auth.failures`)."""
 
 
 def client_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
-    """The address a limit counts by (see the module docstring about proxies)."""
-    return connection.client.host if connection.client else "unknown"
+    """What a limit counts by (see the module docstring about proxies): the peer's address,
+    or for IPv6 its /64, which one subscriber commonly holds whole.
+    """
+    return client_key(connection.client.host if connection.client else "unknown")
+
+
+def client_key(host: str) -> str:
+    """`host` itself, or the /64 network of an IPv6 address (not IPv4-mapped)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return host
 
 
 async def count_request(
