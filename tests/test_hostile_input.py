@@ -194,7 +194,13 @@ async def test_the_sandbox_takes_a_dossier_sized_body_only_where_dossiers_go(
 
 @pytest.mark.parametrize(
     "query",
-    ["status=%00", "name=Nguy%E1%BB%85n%00", "position=" + "a" * 501, "cursor=a%09b"],
+    [
+        "status=%00",
+        "name=Nguy%E1%BB%85n%00",
+        "position=" + "a" * 501,
+        "cursor=a%09b",
+        "status=active%0A",
+    ],
 )
 async def test_a_free_text_query_with_a_control_character_or_too_long_is_a_400(
     client: Client, tenant: TenantHandle, query: str

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
-PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+PRINTABLE = r"^[^\x00-\x1f\x7f]*(?![\s\S])"
 """A pattern for free text fields: no control characters (NUL breaks PostgreSQL text and
-XML; the forms have no use for tabs or newlines in a name or an address)."""
+XML; the forms have no use for tabs or newlines in a name or an address). It ends with
+"followed by nothing" rather than `$`, which in Python (msgspec checks patterns with `re`)
+also matches before a final newline; the lookahead means the same in the OpenAPI
+document's ECMAScript dialect."""
 
 
 def strip_diacritics(text: str) -> str:
