@@ -10,19 +10,25 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import uuid
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 
 from ebhxh.csc_sandbox.app import create_csc_sandbox_app
 from ebhxh.csc_sandbox.model import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, SandboxState
 from ebhxh.demo.threaded import ThreadedServer
 from ebhxh.signing.certificates import summarise
 from ebhxh.vss_sandbox.inbox import MailCatcher
+from ebhxh.worker.keys import plugin_key
 from ebhxh_signer_remote_csc.client import CscClient, CscRefused
-from tests.conftest import Pki, TenantHandle
+from ebhxh_signer_remote_csc.poll import csc_poll
+from ebhxh_signer_remote_csc.signer import NAME
+from tests.conftest import REDIS_URL, Pki, TenantHandle
 from tests.deferred_signer import unit_signing_with
 from tests.lifecycle.helpers import Client, Sandbox, activate, until
 
@@ -233,3 +239,22 @@ async def test_a_personal_certificate_from_the_service_is_refused_for_a_company(
 ) -> None:
     with pytest.raises(AssertionError, match="cert_personal"):
         await unit_signing_with(client, tenant, csc.setup(csc.personal.certificate))
+
+
+async def test_a_poll_runs_only_while_no_other_worker_of_the_deployment_holds_its_lock() -> None:
+    deployment, other = f"ebhxh-test-{uuid.uuid4().hex[:8]}:queue", "another:queue"
+    ctx: dict[str, Any] = {
+        "redis": Redis.from_url(REDIS_URL),
+        "runtime": SimpleNamespace(settings=SimpleNamespace(queue_name=deployment)),
+    }
+    held = ctx["redis"].lock(plugin_key(deployment, NAME, "poll"), timeout=30)
+    elsewhere = ctx["redis"].lock(plugin_key(other, NAME, "poll"), timeout=30)
+    try:
+        assert await held.acquire(blocking=False)
+        assert await elsewhere.acquire(blocking=False)  # another deployment's: apart
+        assert await csc_poll(ctx) == 0  # skipped: no request polled, no runtime touched
+        assert await held.owned()  # and the holder's lock is left alone
+    finally:
+        await held.release()
+        await elsewhere.release()
+        await ctx["redis"].aclose()

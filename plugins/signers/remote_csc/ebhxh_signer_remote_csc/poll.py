@@ -19,6 +19,7 @@ import hashlib
 from typing import Any
 
 import structlog
+from redis.asyncio.lock import Lock
 from redis.exceptions import LockError
 
 from ebhxh.errors import ErrorCode
@@ -32,7 +33,8 @@ log = structlog.get_logger(__name__)
 MAX_ERRORS = 4
 MAX_POLL_INTERVAL = 15
 LOCK_SECONDS = 120
-"""Longest a poll may hold the lock (a worker killed mid-poll frees it after this)."""
+"""How long the lock lasts from its last renewal (before each request is polled): a
+worker killed mid-poll frees it after this."""
 SAD_MARGIN = dt.timedelta(seconds=2)
 """Do not start a signHash with a SAD this close to its expiry."""
 
@@ -57,22 +59,29 @@ async def csc_poll(ctx: dict[str, Any]) -> int:
     spend its SAD, and the loser's "numSignatures exceeded" could fail a signed request.
     """
     key = plugin_key(ctx["runtime"].settings.queue_name, NAME, "poll")
-    # redis-py's lock releases by token: a poll that outlived LOCK_SECONDS cannot free
-    # the lock another worker has taken since.
+    # redis-py's lock is held by a token: only its holder renews or releases it.
     lock = ctx["redis"].lock(key, timeout=LOCK_SECONDS, blocking=False)
     if not await lock.acquire():
         return 0
     try:
-        return await _poll_all(ctx)
+        return await _poll_all(ctx, lock)
     finally:
         with contextlib.suppress(LockError):
             await lock.release()
 
 
-async def _poll_all(ctx: dict[str, Any]) -> int:
+async def _poll_all(ctx: dict[str, Any], lock: Lock) -> int:
     runtime = ctx["runtime"]
     settled = 0
     for pending in await runtime.signatures.pending(NAME):
+        # Renewed before each request (one poll_one takes at most two HTTP timeouts, far
+        # under LOCK_SECONDS), so a long round never outlives the lock; if the lock was
+        # lost anyway, another worker may be polling: stop rather than poll alongside it.
+        try:
+            await lock.reacquire()
+        except LockError:
+            log.warning("csc_poll_lock_lost")
+            break
         outcome = await poll_one(pending, ctx["clock"].now())
         if isinstance(outcome, dict):
             await runtime.signatures.save_state(pending.tenant_id, pending.request_id, outcome)
