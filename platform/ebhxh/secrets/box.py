@@ -57,18 +57,48 @@ def _embedded_key(folder: Path) -> bytes:
     """The embedded default's key, made on first use.
 
     The API and the worker start together and may both make one: each writes its key whole
-    under a temporary name (mode 0600) and links it into place, which only the first link
-    does; every process then reads that one, never a half-written file.
+    under a temporary name (mode 0600, synced to disk) and links it into place, which only
+    the first link does; every process then reads that one, never a half-written file. On a
+    filesystem without hard links it is created exclusively instead.
     """
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / EMBEDDED_KEY_FILE
     if not path.exists():
+        key = Fernet.generate_key()
         descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".secret-key-")
         try:
             with os.fdopen(descriptor, "wb") as sink:
-                sink.write(Fernet.generate_key())
-            with contextlib.suppress(FileExistsError):
+                _write_synced(sink.fileno(), key)
+            try:
                 os.link(temporary, path)
+            except FileExistsError:
+                pass
+            except OSError:
+                _create_exclusively(path, key)
         finally:
             os.unlink(temporary)
+        _sync_folder(folder)
     return path.read_bytes().strip()
+
+
+def _write_synced(descriptor: int, data: bytes) -> None:
+    os.write(descriptor, data)
+    os.fsync(descriptor)
+
+
+def _create_exclusively(path: Path, key: bytes) -> None:
+    with contextlib.suppress(FileExistsError):
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            _write_synced(descriptor, key)
+        finally:
+            os.close(descriptor)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the new file's name durable: secrets encrypted with the key outlive a crash."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
