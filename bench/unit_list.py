@@ -178,6 +178,8 @@ def main(rounds: int, seconds: int) -> None:
         f"p99 {half['p99_ms']:.1f} ms (target <= 25), max {half['max_ms']:.1f} ms, "
         f"errors {half['errors']:.0f}"
     )
+    if half["errors"] or bare_half["errors"]:
+        print("  (errors above: those requests are not in the percentiles; the p99 is not valid)")
     print(
         f"the baseline at the same rate ({bare_half['rate']:,.0f} requests/s answered): "
         f"p50 {bare_half['p50_ms']:.1f} ms, p99 {bare_half['p99_ms']:.1f} ms, "
