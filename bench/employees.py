@@ -272,6 +272,7 @@ if __name__ == "__main__":
     parser.add_argument("--child", nargs=4, metavar=("DB", "VSS", "TENANT", "UNIT"))
     arguments = parser.parse_args()
     if arguments.child:
-        asyncio.run(_child(*arguments.child, arguments.page_size))
+        database, vss, tenant, unit = arguments.child
+        asyncio.run(_child(database, vss, tenant, unit, arguments.page_size))
     else:
         main(arguments.employees, arguments.page_size, arguments.rounds)

@@ -94,7 +94,9 @@ async def main(documents: int) -> None:
         ca.issue(software_key.public_key(), subject)
     )
     (folder / "cert.pem").write_bytes(baseline_certificate.public_bytes(serialization.Encoding.PEM))
-    simple = signers.SimpleSigner.load(str(folder / "key.pem"), str(folder / "cert.pem"))
+    simple = signers.SimpleSigner.load(  # type: ignore[no-untyped-call]
+        str(folder / "key.pem"), str(folder / "cert.pem")
+    )
     assert simple is not None
     rendered, _ = render_form(_request())
     metadata = signers.PdfSignatureMetadata(
@@ -104,7 +106,8 @@ async def main(documents: int) -> None:
     async def baseline() -> bytes:
         writer = IncrementalPdfFileWriter(io.BytesIO(rendered))
         output = await signers.async_sign_pdf(writer, metadata, signer=simple)
-        return output.getvalue()
+        signed: bytes = output.getvalue()
+        return signed
 
     await ours()
     await baseline()  # warm both paths

@@ -89,11 +89,12 @@ def wait_for(
     connection errors) count as not yet.
     """
     deadline = time.monotonic() + timeout
+    not_yet: tuple[type[Exception], ...] = (OSError, httpx.TransportError, *errors)
     while time.monotonic() < deadline:
         try:
             if check():
                 return
-        except (OSError, httpx.TransportError, *errors):
+        except not_yet:
             pass
         time.sleep(0.05)
     raise TimeoutError(f"{what} not ready after {timeout} s")
@@ -354,5 +355,6 @@ async def signed_dossiers(runtime: Any, pki: Pki, count: int, label: str) -> lis
             .where(Dossier.id == dossier.id)
             .first()
         )
+        assert row is not None
         made.append(Made(tenant.tenant_id, dossier.id, str(row["idempotency_key"])))
     return made

@@ -8,7 +8,14 @@ social-insurance number) index). First with 100 tenants of 100 employees each, t
 database grows to 10,000 tenants and 1,000,000 employees (loaded in SQL, then ANALYZE) and
 the same measurement runs again, over all the tenants. Requests are sequential (one
 connection), so the figure is the query path's latency, not a queue.
-Target: p99 with 10,000 tenants <= 1.5x p99 with 100.
+
+Each size is measured twice: with the read caches off (`EBHXH_READ_CACHE_SECONDS=0`), so
+every request resolves its token and reads its page in PostgreSQL, and as deployed. The
+target is on the first: as deployed, the small run's 100 tokens are resolved once and then
+come from memory, while the large run's 3,000 requests over 10,000 tenants mostly meet a
+token for the first time, so that ratio compares cache hits with misses, not how the query
+scales with the data.
+Target: p99 with 10,000 tenants <= 1.5x p99 with 100 (read caches off).
 
     uv run python -m bench.tenant_scale [--tenants 10000] [--employees-per-tenant 100]
         [--requests 3000]
@@ -140,25 +147,37 @@ def main(tenants: int, per_tenant: int, requests: int) -> None:
             "--port",
             str(port),
         ]
-        with server(command, settings, f"{base}/health"):
-            small = _measure(base, SMALL, requests)
+        uncached = {**settings, "EBHXH_READ_CACHE_SECONDS": "0"}
+
+        def measure_both(count: int) -> tuple[list[float], list[float]]:
+            with server(command, uncached, f"{base}/health"):
+                query_path = _measure(base, count, requests)
+            with server(command, settings, f"{base}/health"):
+                as_deployed = _measure(base, count, requests)
+            return query_path, as_deployed
+
+        small, small_cached = measure_both(SMALL)
         started = time.perf_counter()
         asyncio.run(_load(url, SMALL + 1, tenants, per_tenant))
         loading = time.perf_counter() - started
-        with server(command, settings, f"{base}/health"):
-            large = _measure(base, tenants, requests)
-    ratio = _p(large, 0.99) / _p(small, 0.99)
+        large, large_cached = measure_both(tenants)
     print(f"employee list, 50 per page, {requests} sequential requests as random tenants")
-    for label, count, latencies in (("small", SMALL, small), ("large", tenants, large)):
-        print(
-            f"{label}: {count:>6,} tenants, {count * per_tenant:>9,} employees: "
-            f"p50 {statistics.median(latencies):.2f} ms, p99 {_p(latencies, 0.99):.2f} ms"
-        )
     print(
         f"grew by {tenants - SMALL:,} tenants and {(tenants - SMALL) * per_tenant:,} employees "
         f"in {loading:.0f} s"
     )
-    print(f"p99 large/small: {ratio:.2f}  (target <= 1.5)")
+    for heading, pair in (
+        ("read caches off: every request resolves its token and reads its page", (small, large)),
+        ("as deployed, read caches on (see the module docstring)", (small_cached, large_cached)),
+    ):
+        print(heading)
+        for label, count, latencies in zip(("small", "large"), (SMALL, tenants), pair, strict=True):
+            print(
+                f"  {label}: {count:>6,} tenants, {count * per_tenant:>9,} employees: "
+                f"p50 {statistics.median(latencies):.2f} ms, p99 {_p(latencies, 0.99):.2f} ms"
+            )
+        print(f"  p99 large/small: {_p(pair[1], 0.99) / _p(pair[0], 0.99):.2f}")
+    print("target (read caches off, the query path): p99 large/small <= 1.5")
 
 
 if __name__ == "__main__":
