@@ -31,6 +31,11 @@ from bench.faults import Run
 
 WORKERS = 2
 IN_FLIGHT = 10 * WORKERS  # arq's max_jobs per worker
+POLL_SECONDS = 0.1
+"""How often the timed run counts the dossiers done. Every 20 ms, the counting (a query of
+a thousand ids, in the process that also runs the mail catcher) took about a tenth of the
+machine's CPU from what it measures and slowed the catcher's answers to the sandbox; the
+end is now seen at most 0.1 s late (1 % of a 10 s run)."""
 
 
 async def _documents(run: Run) -> list[dict[str, Any]]:
@@ -130,7 +135,7 @@ async def _ours(run: Run, limit: float) -> float:
     while time.perf_counter() - began < limit:
         if await run.finished() >= len(run.made):
             return time.perf_counter() - began
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(POLL_SECONDS)
     raise TimeoutError(f"not every dossier accepted after {limit} s")
 
 

@@ -21,11 +21,12 @@ from pypdf import PdfReader
 
 from ebhxh.documents.render import XML_ATTACHMENT
 from ebhxh.errors import ErrorCode, ProblemError
-from ebhxh.signing import hexstrings
+from ebhxh.signing import hexstrings, issuers
 from ebhxh.signing.certificates import CertificateSummary, check_certificate
 from ebhxh.signing.trust import TrustStore
 
 hexstrings.install()  # the signature's /Contents in one read, not one byte at a time
+issuers.install()  # an ESS issuer compared by its bytes before by its prepared strings
 
 
 class SignatureReport(msgspec.Struct, frozen=True, kw_only=True):
