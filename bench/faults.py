@@ -172,7 +172,7 @@ class Run:
     async def finished(self) -> int:
         """How many of the run's dossiers are at an end state.
 
-        Asked every 0.1 s while a run is timed, on the machine it measures: two array
+        Asked again and again while a run is timed, on the machine it measures: two array
         parameters, not an IN list of a thousand values built by the ORM at each poll.
         """
         from ebhxh.dossiers.tables import Dossier
