@@ -6,10 +6,10 @@ processes, warm; the clock runs from "go" (the outbox rows due and enqueued, as 
 does) until every dossier is `awaiting_activation` (the sandbox accepted it, validated its
 signature and mailed its activation code). Baseline: one process posting the same signed
 documents (new idempotency keys) to the same sandbox, as many at a time as the two workers
-run jobs (arq's `max_jobs`, 10 each); run before and after ours, the median taken. The
+run jobs (`EBHXH_WORKER_MAX_JOBS` each); run before and after ours, the median taken. The
 sandbox is its own process; the target is >= 100 dossiers/s for ours.
 
-    uv run python -m bench.dossiers [--dossiers 1000]
+    uv run python -m bench.dossiers [--dossiers 1000] [--max-jobs N]
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ import httpx
 
 from bench import stack
 from bench.faults import Run
+from ebhxh.settings import Settings
 
 WORKERS = 2
-IN_FLIGHT = 10 * WORKERS  # arq's max_jobs per worker
 POLL_SECONDS = 0.5
 """How often the timed run looks whether every dossier is done. The end it reports is not
 the poll's but the last dossier's own transition time (`updated_at`, stamped by the worker
@@ -64,9 +64,9 @@ async def _documents(run: Run) -> list[dict[str, Any]]:
     ]
 
 
-async def _baseline(url: str, documents: list[dict[str, Any]]) -> float:
-    """Post every document once (a new key each), `IN_FLIGHT` at a time; seconds taken."""
-    gate = asyncio.Semaphore(IN_FLIGHT)
+async def _baseline(url: str, documents: list[dict[str, Any]], in_flight: int) -> float:
+    """Post every document once (a new key each), `in_flight` at a time; seconds taken."""
+    gate = asyncio.Semaphore(in_flight)
 
     async def post(client: httpx.AsyncClient, body: dict[str, Any]) -> None:
         async with gate:
@@ -152,19 +152,22 @@ async def _last_transition(run: Run) -> float:
     return last
 
 
-async def bench(folder: Path, database_url: str, pki: stack.Pki, count: int) -> dict[str, Any]:
-    run = Run(folder / "run", database_url, pki, lease_seconds=180)
+async def bench(
+    folder: Path, database_url: str, pki: stack.Pki, count: int, max_jobs: int
+) -> dict[str, Any]:
+    run = Run(folder / "run", database_url, pki, lease_seconds=180, max_jobs=max_jobs)
+    in_flight = max_jobs * WORKERS
     try:
         signing = await run.prepare(count)
         documents = await _documents(run)
         run.start_workers(WORKERS)
         pids = _processes(run)
         before = _cpu(pids)
-        first = await _baseline(run.sandbox.url, documents)
+        first = await _baseline(run.sandbox.url, documents, in_flight)
         between = _cpu(pids)
         ours = await _ours(run, limit=600)
         after = _cpu(pids)
-        second = await _baseline(run.sandbox.url, documents)
+        second = await _baseline(run.sandbox.url, documents, in_flight)
     finally:
         await run.close()
     cpu = {
@@ -174,16 +177,16 @@ async def bench(folder: Path, database_url: str, pki: stack.Pki, count: int) -> 
     return {"signing": signing, "baselines": [first, second], "ours": ours, "cpu": cpu}
 
 
-def main(count: int, keep: Path | None) -> None:
+def main(count: int, max_jobs: int, keep: Path | None) -> None:
     with stack.folder(keep) as folder:
         pki = stack.make_pki(folder)
         with stack.database() as url:
-            result = asyncio.run(bench(folder, url, pki, count))
+            result = asyncio.run(bench(folder, url, pki, count, max_jobs))
     baseline = statistics.median(result["baselines"])
     ours = result["ours"]
     print(f"dossiers: {count}; signing them beforehand took {result['signing']:.1f} s")
     print(
-        f"baseline (one process posting the signed documents, {IN_FLIGHT} in flight): "
+        f"baseline (one process posting the signed documents, {max_jobs * WORKERS} in flight): "
         + ", ".join(f"{count / s:.0f}/s" for s in result["baselines"])
         + f"; median {count / baseline:.0f}/s"
     )
@@ -204,6 +207,12 @@ def main(count: int, keep: Path | None) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dossiers", type=int, default=1000)
+    parser.add_argument(
+        "--max-jobs",
+        type=int,
+        default=Settings().worker_max_jobs,
+        help="jobs each worker runs at once (default: the platform's default)",
+    )
     parser.add_argument("--keep", type=Path, help="keep the run's files (worker logs) here")
     arguments = parser.parse_args()
-    main(arguments.dossiers, arguments.keep)
+    main(arguments.dossiers, arguments.max_jobs, arguments.keep)

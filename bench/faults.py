@@ -88,7 +88,14 @@ HEADER = (
 class Run:
     """One scenario's servers, dossiers and workers (build with `Run.open`)."""
 
-    def __init__(self, folder: Path, database_url: str, pki: stack.Pki, lease_seconds: int) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        database_url: str,
+        pki: stack.Pki,
+        lease_seconds: int,
+        max_jobs: int = Settings().worker_max_jobs,
+    ) -> None:
         self.folder = folder
         self.sandbox = stack.SandboxProcess(folder / "vss", pki)
         self.redis = stack.PrivateRedis(folder)
@@ -101,6 +108,7 @@ class Run:
             trust_store_dir=str(pki.trust_dir),
             secret_keys=(stack.SECRET_KEY,),
             outbox_lease_seconds=lease_seconds,
+            worker_max_jobs=max_jobs,
             log_level="warning",
         )
         self.pki = pki

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 import pytest
+from arq import func
 from arq.connections import RedisSettings
 from litestar.testing import AsyncTestClient
 
@@ -76,3 +77,41 @@ async def test_a_worker_runs_jobs_and_has_its_own_heartbeat(pg_url: str) -> None
     assert worker_id not in await live_workers(redis)
     await redis.aclose()
     await runtime.aclose()
+
+
+async def test_a_worker_runs_as_many_jobs_at_once_as_the_setting_allows(pg_url: str) -> None:
+    queue = f"ebhxh-test-{uuid.uuid4().hex[:8]}:queue"
+    redis_settings = RedisSettings.from_dsn(REDIS_URL)
+    runtime = Runtime(Settings(database_url=pg_url, redis_url=REDIS_URL, worker_max_jobs=2))
+    running: set[int] = set()
+    peak = 0
+
+    async def wait_a_little(ctx: dict[str, object], number: int) -> None:
+        nonlocal peak
+        running.add(number)
+        peak = max(peak, len(running))
+        await asyncio.sleep(0.2)  # long enough for every free slot to be filled meanwhile
+        running.discard(number)
+
+    worker = build_worker(
+        runtime,
+        redis_settings,
+        queue,
+        poll_delay=0.01,
+        cron_jobs=[],
+        functions=[func(wait_a_little, name="wait_a_little")],
+    )
+    redis = connect_lazily(redis_settings, queue)
+    jobs = [await redis.enqueue_job("wait_a_little", number) for number in range(6)]
+    task = asyncio.create_task(worker.async_run())
+    try:
+        for job in jobs:
+            assert job is not None
+            await job.result(timeout=10)
+    finally:
+        await worker.close()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await redis.aclose()
+        await runtime.aclose()
+    assert peak == 2

@@ -159,6 +159,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             ),
         ),
     ] = 120
+    worker_max_jobs: Annotated[
+        int,
+        msgspec.Meta(
+            ge=1,
+            le=500,
+            description=(
+                "How many jobs one `ebhxh worker` runs at once. A VSS job spends most of "
+                "its time waiting for VSS to answer, not on CPU, so a worker keeps many in "
+                "flight; each holds a database connection only while a statement runs."
+            ),
+        ),
+    ] = 10
     shutdown_grace_seconds: Annotated[
         int,
         msgspec.Meta(

@@ -84,6 +84,7 @@ EBHXH_LOG_JSON: {{ .Values.config.logJson | quote }}
 EBHXH_QUEUE_NAME: {{ .Values.config.queueName | quote }}
 EBHXH_JOB_TIMEOUT_SECONDS: {{ .Values.config.jobTimeoutSeconds | quote }}
 EBHXH_OUTBOX_LEASE_SECONDS: {{ .Values.config.outboxLeaseSeconds | quote }}
+EBHXH_WORKER_MAX_JOBS: {{ .Values.config.workerMaxJobs | quote }}
 EBHXH_SHUTDOWN_GRACE_SECONDS: {{ .Values.config.shutdownGraceSeconds | quote }}
 EBHXH_HOST: "0.0.0.0"
 EBHXH_PORT: {{ .Values.api.port | quote }}

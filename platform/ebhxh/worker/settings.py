@@ -102,6 +102,7 @@ def build_worker(
         "job_timeout": timeout,
         "job_completion_wait": timeout,
         "max_tries": 5,
+        "max_jobs": runtime.settings.worker_max_jobs,
         "poll_delay": POLL_SECONDS,
     }
     options.update(overrides)
