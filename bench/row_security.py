@@ -31,7 +31,7 @@ import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 
 from bench.common import APP_ROLE, with_user
-from ebhxh.db.engine import RowSecurityEngine, bind_engine
+from ebhxh.db.engine import POOL_OPTIONS, RowSecurityEngine, bind_engine
 from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.organisation.tables import OrgNode
 from ebhxh.units.tables import InsuranceUnit
@@ -100,7 +100,7 @@ async def _run(
 ) -> tuple[float, float]:
     engine = engine_type(config={"dsn": url}, log_queries=False)
     bind_engine(engine)
-    await engine.start_connection_pool(min_size=POOL, max_size=POOL)
+    await engine.start_connection_pool(min_size=POOL, max_size=POOL, **POOL_OPTIONS)
     scope = TenantScope(tenant_id)
 
     async def listing() -> object:

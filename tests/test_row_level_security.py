@@ -17,8 +17,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from ebhxh.app import create_app
-from ebhxh.db.binding import SYSTEM, BindingMismatch, bound_to
-from ebhxh.db.engine import RowSecurityEngine
+from ebhxh.db.binding import SYSTEM, BindingMismatch, begin_statement, bound_to
+from ebhxh.db.engine import POOL_OPTIONS, RowSecurityEngine
 from ebhxh.db.registry import GLOBAL_TABLES, TENANT_TABLES
 from ebhxh.db.row_security import role_problems
 from ebhxh.db.tenant_scope import TenantScope
@@ -155,6 +155,29 @@ async def test_an_unbound_connection_sees_no_tenant_row(
 
     unbound, system = in_app(client, unbound_orm)
     assert (unbound, system >= 1) == (0, True)
+
+
+async def test_a_connection_given_back_mid_transaction_keeps_no_binding(
+    client: Client, make_tenant: Any, pg_url: str
+) -> None:
+    """The pool's reset is only asyncpg's rollback (`POOL_OPTIONS`): a binding lives in
+    its transaction, so a connection given back inside one (its task cancelled) comes out
+    of the pool bound to nobody.
+    """
+    await _tenant_with_unit(client, tenant := await make_tenant())
+    count = "SELECT count(*) AS n FROM insurance_unit"
+    pool = await asyncpg.create_pool(pg_url, min_size=1, max_size=1, **POOL_OPTIONS)
+    try:
+        async with pool.acquire() as connection:
+            await connection.execute(begin_statement(uuid.UUID(str(tenant.id))))
+            assert (await connection.fetchrow(count))["n"] == 1  # bound: the tenant's unit
+            first = connection.get_server_pid()
+        async with pool.acquire() as connection:  # the same connection, given back
+            assert connection.get_server_pid() == first
+            assert not connection.is_in_transaction()
+            assert (await connection.fetchrow(count))["n"] == 0
+    finally:
+        await pool.close()
 
 
 async def test_a_scope_cannot_run_inside_another_tenants_transaction(
