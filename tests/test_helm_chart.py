@@ -298,6 +298,7 @@ def test_the_values_schema_refuses_bad_values() -> None:
         for bad in (
             {"sandbox": {"enabled": "yes"}},
             {"config": {"jobTimeoutSeconds": 0}},
+            {"config": {"workerMaxJobs": 0}},
             {"api": {"replicas": "two"}},
             {"unknownSection": {}},
             {"secrets": {"databaseUrl": "mysql://x"}},

@@ -7,7 +7,9 @@ no table; the owner (the admin role) runs the migrations.
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -160,9 +162,9 @@ async def test_an_unbound_connection_sees_no_tenant_row(
 async def test_a_connection_given_back_mid_transaction_keeps_no_binding(
     client: Client, make_tenant: Any, pg_url: str
 ) -> None:
-    """The pool's reset is only asyncpg's rollback (`POOL_OPTIONS`): a binding lives in
-    its transaction, so a connection given back inside one (its task cancelled) comes out
-    of the pool bound to nobody.
+    """The pool's reset (`POOL_OPTIONS`) is only asyncpg's own part, which rolls back: a
+    binding lives in its transaction, so a connection given back inside one (its task
+    cancelled) comes out of the pool bound to nobody.
     """
     await _tenant_with_unit(client, tenant := await make_tenant())
     count = "SELECT count(*) AS n FROM insurance_unit"
@@ -178,6 +180,54 @@ async def test_a_connection_given_back_mid_transaction_keeps_no_binding(
             assert (await connection.fetchrow(count))["n"] == 0
     finally:
         await pool.close()
+
+
+SESSION_STATE = {
+    "a session-level set_config": re.compile(r"set_config\([^)]*,\s*false\s*\)", re.I),
+    "a SET that is not LOCAL": re.compile(r"(^|[\"';]\s*)SET\s+(?!LOCAL\b)\w", re.M),
+    "a session advisory lock": re.compile(r"pg_(try_)?advisory_lock", re.I),
+    "a LISTEN": re.compile(r"[\"';]\s*LISTEN\s|add_listener\("),
+    "a temporary table": re.compile(r"CREATE\s+(TEMP|TEMPORARY)\b", re.I),
+    "a cursor kept past its transaction": re.compile(r"WITH\s+HOLD"),
+}
+LISTENS_ON_ITS_OWN_CONNECTION = {"platform/ebhxh/db/change_feed.py"}
+
+
+def test_nothing_leaves_session_state_on_a_pooled_connection() -> None:
+    """The pool's reset no longer runs `RESET ALL; CLOSE ALL; UNLISTEN *;
+    pg_advisory_unlock_all()` (`ebhxh.db.engine.roll_back_only`): that holds only while no
+    code leaves session state on a connection it gives back. A session-level tenant or
+    system binding would reach the next unbound query on that connection.
+    """
+    root = Path(__file__).resolve().parents[1]
+    sources = [
+        path
+        for folder in ("platform/ebhxh", "plugins")
+        for path in sorted((root / folder).rglob("*.py"))
+    ]
+    assert len(sources) > 100
+    found = [
+        f"{path.relative_to(root)}: {what}"
+        for path in sources
+        for what, pattern in SESSION_STATE.items()
+        if pattern.search(path.read_text())
+        and not (
+            what == "a LISTEN" and str(path.relative_to(root)) in LISTENS_ON_ITS_OWN_CONNECTION
+        )
+    ]
+    assert found == []
+    # The patterns find what they look for (else this test could never fail).
+    assert SESSION_STATE["a SET that is not LOCAL"].search('x = "SET ROLE app"')
+    assert not SESSION_STATE["a SET that is not LOCAL"].search(
+        '"SET LOCAL synchronous_commit TO OFF"'
+    )
+    assert not SESSION_STATE["a SET that is not LOCAL"].search("UPDATE t SET x = 1")
+    assert SESSION_STATE["a session-level set_config"].search(
+        "set_config('app.system', 'on', false)"
+    )
+    assert SESSION_STATE["a session advisory lock"].search("SELECT pg_advisory_lock(1)")
+    assert not SESSION_STATE["a session advisory lock"].search("pg_advisory_xact_lock(1)")
+    assert SESSION_STATE["a LISTEN"].search('await connection.execute("LISTEN ebhxh_changes")')
 
 
 async def test_a_scope_cannot_run_inside_another_tenants_transaction(
