@@ -168,7 +168,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 "How many jobs one `ebhxh worker` runs at once. A VSS job spends most of "
                 "its time waiting for VSS to answer, not on CPU or the database: a job "
                 "holds one of the process's 10 database connections only while one of its "
-                "statements or transactions runs, never while it waits for VSS."
+                "statements or transactions runs, not while it merely waits for VSS."
             ),
         ),
     ] = 10

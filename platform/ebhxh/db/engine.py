@@ -97,7 +97,7 @@ class RowSecurityEngine(PostgresEngine):
 
 async def roll_back_only(connection: Any) -> None:
     """The pool's reset of a connection it takes back: nothing beyond what asyncpg always
-    does first (roll back a transaction left open, drop listeners).
+    does first (roll back a transaction left open, forget its Python listener callbacks).
 
     asyncpg's default reset also runs `RESET ALL; CLOSE ALL; UNLISTEN *;
     pg_advisory_unlock_all()`, a round trip at every release: a statement outside a
