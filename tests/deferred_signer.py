@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from litestar import Litestar
@@ -24,6 +24,10 @@ class Deferred:
     def __init__(self, certificate: bytes) -> None:
         self.certificate = certificate
         self.asked: list[SignatureRequest] = []
+        self.while_asked: Callable[[], Awaitable[object]] | None = None
+        """Run while a request is being asked for (its dossier in signing, the request
+        not yet attached to it); what it returns goes to `seen_while_asked`."""
+        self.seen_while_asked: list[object] = []
 
     async def list_certificates(
         self, settings: Mapping[str, str], secrets: Mapping[str, str]
@@ -32,6 +36,8 @@ class Deferred:
 
     async def request_signature(self, request: SignatureRequest) -> SignatureOutcome:
         self.asked.append(request)
+        if self.while_asked is not None:
+            self.seen_while_asked.append(await self.while_asked())
         return SignaturePending(waiting_for="chờ phê duyệt trên ứng dụng ký số")
 
 

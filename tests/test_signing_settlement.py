@@ -203,6 +203,44 @@ async def test_a_failure_settles_the_dossier_back_to_draft_with_the_reason(
     assert (retried.json()["id"], retried.json()["state"]) == (dossier["id"], "signing")
 
 
+async def test_a_retried_draft_is_not_sent_back_by_its_previous_failure_while_it_signs(
+    client: Client, tenant: TenantHandle, key_and_signer: tuple[Any, Deferred]
+) -> None:
+    """Re-signing a draft moves it to signing before its new request is attached. The
+    worker's sweep of dossiers left signing on a settled request (every 5 s) must not find
+    the old, failed request in that moment and send the dossier back to draft: CI once saw
+    a USB-bridge dossier in draft while its new request was still pending.
+    """
+    key, signer = key_and_signer
+    dossier = await _signing_dossier(client, tenant, signer)
+    failed = await client.post(
+        f"/deferred-signer/requests/{dossier['signing_request_id']}/settle",
+        json={"failure": "csc_approval_refused"},
+        headers=tenant.headers,
+    )
+    assert failed.json()["state"] == "failed"
+    runtime = client.app.state.runtime
+    signer.while_asked = runtime.signatures.expire_overdue  # the worker's sweep, right then
+    retried = await client.post(
+        f"/units/{dossier['unit_id']}/dossiers",
+        json={"kind": "register-unit-code"},
+        headers=tenant.headers,
+    )
+    assert signer.seen_while_asked == [0]  # nothing to continue: the dossier is signing
+    assert retried.json()["state"] == "signing"
+    assert retried.json()["signing_request_id"] not in (None, dossier["signing_request_id"])
+    signed = await client.post(
+        f"/deferred-signer/requests/{retried.json()['signing_request_id']}/settle",
+        json={"value_hex": _value(key, signer).hex()},
+        headers=tenant.headers,
+    )
+    assert signed.json()["state"] == "signed"
+    moved = await _dossier(client, tenant, dossier["id"])
+    assert moved["state"] in {"submitting", "awaiting_activation"}, moved
+    states = [event["to_state"] for event in moved["history"]]
+    assert states[:6] == ["draft", "signing", "draft", "signing", "signed", "submitting"]
+
+
 async def test_a_value_from_another_key_is_refused_and_the_dossier_returns_to_draft(
     client: Client, tenant: TenantHandle, key_and_signer: tuple[Any, Deferred]
 ) -> None:

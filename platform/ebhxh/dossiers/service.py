@@ -241,7 +241,17 @@ class DossierService:
         self, dossier_id: uuid.UUID, kind: DossierKind, unit_id: uuid.UUID, actor: str
     ) -> None:
         now = self.clock.now()
-        await transition(self.scope, dossier_id, S.SIGNING, actor=actor, now=now)
+        # A retried draft still names its failed request until the new one exists; the
+        # worker's sweep of dossiers left signing on a settled request would read that one
+        # and send the dossier back to draft while its new request is being signed.
+        await transition(
+            self.scope,
+            dossier_id,
+            S.SIGNING,
+            actor=actor,
+            now=now,
+            values={"signing_request": None},
+        )
         signer = SigningService(self.scope, self.catalogue, self.signing)
         stopping = None
         if kind is DossierKind.STOP_SERVICE:
