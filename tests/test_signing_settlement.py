@@ -26,8 +26,9 @@ from ebhxh.app import create_app
 from ebhxh.auth.principal import Principal
 from ebhxh.clock import ShiftedClock
 from ebhxh.db.binding import system_access
+from ebhxh.db.tenant_scope import TenantScope
 from ebhxh.demo import pki
-from ebhxh.dossiers.tables import OutboxJob
+from ebhxh.dossiers.tables import Dossier, OutboxJob
 from ebhxh.errors import ErrorCode
 from ebhxh.plugins import hookimpl
 from ebhxh.plugins.manager import load_plugins
@@ -239,6 +240,35 @@ async def test_a_retried_draft_is_not_sent_back_by_its_previous_failure_while_it
     assert moved["state"] in {"submitting", "awaiting_activation"}, moved
     states = [event["to_state"] for event in moved["history"]]
     assert states[:6] == ["draft", "signing", "draft", "signing", "signed", "submitting"]
+
+
+async def _detach_request(tenant: TenantHandle, dossier_id: str) -> None:
+    """What a process killed between a dossier's move to signing and the attaching of its
+    request leaves: the dossier signing, naming no request.
+    """
+    await (
+        TenantScope(uuid.UUID(str(tenant.id)))
+        .update(Dossier, {Dossier.signing_request: None})
+        .where(Dossier.id == uuid.UUID(dossier_id))
+    )
+
+
+async def test_a_dossier_left_signing_without_a_request_goes_back_to_draft_in_time(
+    client: Client,
+    tenant: TenantHandle,
+    key_and_signer: tuple[Any, Deferred],
+    clock: ShiftedClock,
+) -> None:
+    _, signer = key_and_signer
+    dossier = await _signing_dossier(client, tenant, signer)
+    in_app(client, _detach_request, tenant, dossier["id"])
+    sweep = client.app.state.runtime.signatures.expire_overdue
+    assert in_app(client, sweep) == 0  # a moment ago: its request may still be attached
+    assert (await _dossier(client, tenant, dossier["id"]))["state"] == "signing"
+    clock.advance(dt.timedelta(minutes=16))  # a request's lifetime (15 min) has passed
+    back = await _until_not_signing(client, tenant, dossier["id"])  # the worker's cron
+    assert back["state"] == "draft"
+    assert back["history"][-1]["reason"] == "ký số thất bại: signing_request_expired"
 
 
 async def test_a_value_from_another_key_is_refused_and_the_dossier_returns_to_draft(

@@ -305,6 +305,13 @@ class DossierService:
         code = request["failure_code"] or ErrorCode.SIGNING_REQUEST_EXPIRED.value
         return await self._back_to_draft(dossier_id, actor, code, only_from=S.SIGNING)
 
+    async def signing_interrupted(self, dossier_id: uuid.UUID) -> bool:
+        """Back to draft: a dossier left signing by a process that died before attaching
+        its request (its signature is then treated as expired); False if it moved on.
+        """
+        code = ErrorCode.SIGNING_REQUEST_EXPIRED.value
+        return await self._back_to_draft(dossier_id, "system", code, only_from=S.SIGNING)
+
     async def waiting_on_signature(self, request_id: uuid.UUID, waiting_for: str) -> None:
         """The dossier signing with `request_id` shows what its signature now waits for."""
         await self.scope.update(Dossier, {Dossier.waiting_for: waiting_for[:255]}).where(

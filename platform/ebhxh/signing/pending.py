@@ -58,3 +58,20 @@ async def stranded_requests(limit: int = 500) -> list[dict[str, Any]]:
             .limit(limit)
         )
         return rows
+
+
+async def interrupted_signings(before: dt.datetime, limit: int = 500) -> list[dict[str, Any]]:
+    """Dossiers in signing with no request since before `before`: the process that moved
+    them there died before it attached their request (id, tenant).
+    """
+    with system_access():
+        rows: list[dict[str, Any]] = await (
+            Dossier.select(Dossier.id, Dossier.tenant)
+            .where(
+                Dossier.state == DossierState.SIGNING.value,
+                Dossier.signing_request.is_null(),
+                Dossier.updated_at < before,
+            )
+            .limit(limit)
+        )
+        return rows

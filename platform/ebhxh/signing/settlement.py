@@ -26,7 +26,12 @@ from ebhxh.plugins.catalogue import PluginCatalogue
 from ebhxh.signing import pades
 from ebhxh.signing.contract import PendingSignature
 from ebhxh.signing.environment import SigningEnvironment
-from ebhxh.signing.pending import overdue_requests, pending_requests, stranded_requests
+from ebhxh.signing.pending import (
+    interrupted_signings,
+    overdue_requests,
+    pending_requests,
+    stranded_requests,
+)
 from ebhxh.signing.schemas import SigningRequestOut
 from ebhxh.signing.service import SigningService, _json_dict
 from ebhxh.signing.tables import SignatureSetup, SigningRequest
@@ -135,8 +140,9 @@ class Settlements:
         await self._signing(tenant_id).save_signer_state(request_id, state)
 
     async def expire_overdue(self, enqueue: Enqueue | None = None) -> int:
-        """Settle every pending request past its expiry as expired, and continue every
-        dossier left waiting on a request settled without it (a worker cron).
+        """Settle every pending request past its expiry as expired, continue every
+        dossier left waiting on a request settled without it, and send back to draft every
+        dossier left signing without a request for a request's lifetime (a worker cron).
         """
         rows = await overdue_requests(self.env.clock.now())
         for row in rows:
@@ -150,7 +156,13 @@ class Settlements:
         for row in stranded:
             scope = TenantScope(_uuid(row["tenant"]))
             await self.dossiers(scope, enqueue).signing_settled(_uuid(row["id"]))
-        return len(rows) + len(stranded)
+        # Attaching a request takes milliseconds; one missing for a request's whole
+        # lifetime was never going to come.
+        interrupted = await interrupted_signings(self.env.clock.now() - self.env.request_lifetime)
+        for row in interrupted:
+            scope = TenantScope(_uuid(row["tenant"]))
+            await self.dossiers(scope, enqueue).signing_interrupted(_uuid(row["id"]))
+        return len(rows) + len(stranded) + len(interrupted)
 
 
 def _uuid(value: object) -> uuid.UUID:
