@@ -11,7 +11,7 @@ import asyncio
 import datetime as dt
 import types
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import msgspec
@@ -204,6 +204,41 @@ async def test_a_failure_settles_the_dossier_back_to_draft_with_the_reason(
     assert (retried.json()["id"], retried.json()["state"]) == (dossier["id"], "signing")
 
 
+async def _fail_then_retry_sweeping_meanwhile(
+    client: Client,
+    tenant: TenantHandle,
+    signer: Deferred,
+    dossier: dict[str, Any],
+    before_sweep: Callable[[], object] = lambda: None,
+) -> dict[str, Any]:
+    """Fail the signing dossier's request, then retry the draft; while the signer is
+    asked, run the worker's signature sweep (after `before_sweep`) and record the
+    dossier's state then in `signer.seen_while_asked`. The retry's answer.
+    """
+    failed = await client.post(
+        f"/deferred-signer/requests/{dossier['signing_request_id']}/settle",
+        json={"failure": "csc_approval_refused"},
+        headers=tenant.headers,
+    )
+    assert failed.json()["state"] == "failed"
+    sweep = client.app.state.runtime.signatures.expire_overdue
+
+    async def sweep_then_state() -> object:
+        before_sweep()
+        await sweep()
+        return await _state(tenant, dossier["id"])
+
+    signer.while_asked = sweep_then_state
+    retried = await client.post(
+        f"/units/{dossier['unit_id']}/dossiers",
+        json={"kind": "register-unit-code"},
+        headers=tenant.headers,
+    )
+    assert retried.status_code == 201, retried.text
+    answer: dict[str, Any] = retried.json()
+    return answer
+
+
 async def test_a_retried_draft_is_not_sent_back_by_its_previous_failure_while_it_signs(
     client: Client, tenant: TenantHandle, key_and_signer: tuple[Any, Deferred]
 ) -> None:
@@ -214,24 +249,12 @@ async def test_a_retried_draft_is_not_sent_back_by_its_previous_failure_while_it
     """
     key, signer = key_and_signer
     dossier = await _signing_dossier(client, tenant, signer)
-    failed = await client.post(
-        f"/deferred-signer/requests/{dossier['signing_request_id']}/settle",
-        json={"failure": "csc_approval_refused"},
-        headers=tenant.headers,
-    )
-    assert failed.json()["state"] == "failed"
-    runtime = client.app.state.runtime
-    signer.while_asked = runtime.signatures.expire_overdue  # the worker's sweep, right then
-    retried = await client.post(
-        f"/units/{dossier['unit_id']}/dossiers",
-        json={"kind": "register-unit-code"},
-        headers=tenant.headers,
-    )
-    assert signer.seen_while_asked == [0]  # nothing to continue: the dossier is signing
-    assert retried.json()["state"] == "signing"
-    assert retried.json()["signing_request_id"] not in (None, dossier["signing_request_id"])
+    retried = await _fail_then_retry_sweeping_meanwhile(client, tenant, signer, dossier)
+    assert signer.seen_while_asked == ["signing"]
+    assert retried["state"] == "signing"
+    assert retried["signing_request_id"] not in (None, dossier["signing_request_id"])
     signed = await client.post(
-        f"/deferred-signer/requests/{retried.json()['signing_request_id']}/settle",
+        f"/deferred-signer/requests/{retried['signing_request_id']}/settle",
         json={"value_hex": _value(key, signer).hex()},
         headers=tenant.headers,
     )
@@ -240,6 +263,45 @@ async def test_a_retried_draft_is_not_sent_back_by_its_previous_failure_while_it
     assert moved["state"] in {"submitting", "awaiting_activation"}, moved
     states = [event["to_state"] for event in moved["history"]]
     assert states[:6] == ["draft", "signing", "draft", "signing", "signed", "submitting"]
+
+
+async def test_a_request_come_after_its_dossier_was_given_up_is_not_attached(
+    client: Client,
+    tenant: TenantHandle,
+    key_and_signer: tuple[Any, Deferred],
+    clock: ShiftedClock,
+) -> None:
+    """A signer call that outlives a request's lifetime: the sweep gives the dossier up
+    (back to draft) meanwhile, and the request, once it comes, is failed, not attached
+    to the draft.
+    """
+    _, signer = key_and_signer
+    dossier = await _signing_dossier(client, tenant, signer)
+    came_late = await _fail_then_retry_sweeping_meanwhile(
+        client, tenant, signer, dossier, lambda: clock.advance(dt.timedelta(minutes=16))
+    )
+    assert signer.seen_while_asked == ["draft"]
+    assert (came_late["state"], came_late["signing_request_id"], came_late["waiting_for"]) == (
+        "draft",
+        None,
+        None,
+    )
+    assert came_late["history"][-1]["reason"] == "ký số thất bại: signing_request_expired"
+    request = await client.get(
+        f"/signing-requests/{signer.asked[-1].request_id}", headers=tenant.headers
+    )
+    assert request.json()["state"] == "expired"
+
+
+async def _state(tenant: TenantHandle, dossier_id: str) -> object:
+    """The dossier's state as stored (inside a request, where the API cannot be asked)."""
+    row = (
+        await TenantScope(uuid.UUID(str(tenant.id)))
+        .select(Dossier, Dossier.state)
+        .where(Dossier.id == uuid.UUID(dossier_id))
+        .first()
+    )
+    return row["state"] if row else None
 
 
 async def _detach_request(tenant: TenantHandle, dossier_id: str) -> None:
@@ -253,6 +315,7 @@ async def _detach_request(tenant: TenantHandle, dossier_id: str) -> None:
     )
 
 
+@pytest.mark.sqlite
 async def test_a_dossier_left_signing_without_a_request_goes_back_to_draft_in_time(
     client: Client,
     tenant: TenantHandle,
@@ -262,8 +325,8 @@ async def test_a_dossier_left_signing_without_a_request_goes_back_to_draft_in_ti
     _, signer = key_and_signer
     dossier = await _signing_dossier(client, tenant, signer)
     in_app(client, _detach_request, tenant, dossier["id"])
-    sweep = client.app.state.runtime.signatures.expire_overdue
-    assert in_app(client, sweep) == 0  # a moment ago: its request may still be attached
+    in_app(client, client.app.state.runtime.signatures.expire_overdue)
+    # Moved a moment ago: its request may still be on its way.
     assert (await _dossier(client, tenant, dossier["id"]))["state"] == "signing"
     clock.advance(dt.timedelta(minutes=16))  # a request's lifetime (15 min) has passed
     back = await _until_not_signing(client, tenant, dossier["id"])  # the worker's cron

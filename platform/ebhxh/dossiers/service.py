@@ -7,6 +7,7 @@ What a provider switch adds to them (holding a registration, stop dossiers) is i
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
@@ -268,13 +269,25 @@ class DossierService:
                 changes=changes,
             )
         except ProblemError as refused:
-            await self._back_to_draft(dossier_id, actor, refused.code.value)
+            await self._back_to_draft(dossier_id, actor, refused.code.value, only_from=S.SIGNING)
             raise
         if signed.state is not SigningState.SIGNED:
-            await self.scope.update(
-                Dossier,
-                {Dossier.signing_request: signed.id, Dossier.waiting_for: signed.waiting_for},
-            ).where(Dossier.id == dossier_id)
+            attached = (
+                await self.scope.update(
+                    Dossier,
+                    {Dossier.signing_request: signed.id, Dossier.waiting_for: signed.waiting_for},
+                )
+                .where(
+                    Dossier.id == dossier_id,
+                    Dossier.state == S.SIGNING.value,
+                    Dossier.signing_request.is_null(),
+                )
+                .returning(Dossier.id)
+            )
+            if not attached:  # given up meanwhile (`signing_interrupted`): stop the signer
+                with contextlib.suppress(ProblemError):  # unless it has settled already
+                    await signer.fail(signed.id, ErrorCode.SIGNING_REQUEST_EXPIRED)
+                return
             await self.signing_settled(signed.id)  # a signer may have settled already
             return
         await self._queue_signed(dossier_id, signed.id, actor)
@@ -305,12 +318,28 @@ class DossierService:
         code = request["failure_code"] or ErrorCode.SIGNING_REQUEST_EXPIRED.value
         return await self._back_to_draft(dossier_id, actor, code, only_from=S.SIGNING)
 
-    async def signing_interrupted(self, dossier_id: uuid.UUID) -> bool:
-        """Back to draft: a dossier left signing by a process that died before attaching
-        its request (its signature is then treated as expired); False if it moved on.
+    async def signing_interrupted(self, dossier_id: uuid.UUID, before: dt.datetime) -> bool:
+        """Back to draft, as expired: a dossier in signing since before `before` that never
+        got its request (its process died, or its signer call never returned). False if it
+        has one now or moved since.
         """
-        code = ErrorCode.SIGNING_REQUEST_EXPIRED.value
-        return await self._back_to_draft(dossier_id, "system", code, only_from=S.SIGNING)
+        async with self.scope.transaction():
+            # Checked again and the row locked in one statement: an attach waiting on the
+            # lock then finds the dossier in draft and fails its request.
+            still = (
+                await self.scope.update(Dossier, {Dossier.waiting_for: None})
+                .where(
+                    Dossier.id == dossier_id,
+                    Dossier.state == S.SIGNING.value,
+                    Dossier.signing_request.is_null(),
+                    Dossier.updated_at < before,
+                )
+                .returning(Dossier.id)
+            )
+            if not still:
+                return False
+            code = ErrorCode.SIGNING_REQUEST_EXPIRED.value
+            return await self._back_to_draft(dossier_id, "system", code, only_from=S.SIGNING)
 
     async def waiting_on_signature(self, request_id: uuid.UUID, waiting_for: str) -> None:
         """The dossier signing with `request_id` shows what its signature now waits for."""

@@ -156,12 +156,13 @@ class Settlements:
         for row in stranded:
             scope = TenantScope(_uuid(row["tenant"]))
             await self.dossiers(scope, enqueue).signing_settled(_uuid(row["id"]))
-        # Attaching a request takes milliseconds; one missing for a request's whole
-        # lifetime was never going to come.
-        interrupted = await interrupted_signings(self.env.clock.now() - self.env.request_lifetime)
+        # A request is attached once the signer has been asked (seconds at most); one
+        # still missing after a request's whole lifetime is not coming.
+        before = self.env.clock.now() - self.env.request_lifetime
+        interrupted = await interrupted_signings(before)
         for row in interrupted:
             scope = TenantScope(_uuid(row["tenant"]))
-            await self.dossiers(scope, enqueue).signing_interrupted(_uuid(row["id"]))
+            await self.dossiers(scope, enqueue).signing_interrupted(_uuid(row["id"]), before)
         return len(rows) + len(stranded) + len(interrupted)
 
 
