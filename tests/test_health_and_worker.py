@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
-from arq import func
+from arq import Worker, func
 from arq.connections import RedisSettings
 from litestar.testing import AsyncTestClient
 
@@ -16,6 +19,7 @@ from ebhxh.settings import Settings
 from ebhxh.worker.heartbeat import live_workers
 from ebhxh.worker.keys import worker_heartbeat
 from ebhxh.worker.redis import connect_lazily
+from ebhxh.worker.resilient import close_dead_worker
 from ebhxh.worker.settings import build_worker
 from tests.conftest import REDIS_URL
 
@@ -55,7 +59,11 @@ async def test_ready_is_503_naming_the_database_when_it_is_down(pg_url: str) -> 
         assert (ready.json()["database"], ready.json()["redis"]) == ("unavailable", "ok")
 
 
-async def test_a_worker_runs_jobs_and_has_its_own_heartbeat(pg_url: str) -> None:
+@contextlib.asynccontextmanager
+async def _worker_that_ran_a_job(pg_url: str) -> AsyncIterator[tuple[Worker, Any, str]]:
+    """A platform worker on a queue of its own that has run the canary job: the worker,
+    an ArqRedis on its queue and the worker's id. Left running (cancelled at the end).
+    """
     queue = f"ebhxh-test-{uuid.uuid4().hex[:8]}:queue"
     redis_settings = RedisSettings.from_dsn(REDIS_URL)
     runtime = Runtime(Settings(database_url=pg_url, redis_url=REDIS_URL))
@@ -65,18 +73,22 @@ async def test_a_worker_runs_jobs_and_has_its_own_heartbeat(pg_url: str) -> None
     try:
         job = await redis.enqueue_job("canary")
         assert job is not None
-        worker_id = await job.result(timeout=10)
+        yield worker, redis, await job.result(timeout=10)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await redis.aclose()
+        await runtime.aclose()
+
+
+async def test_a_worker_runs_jobs_and_has_its_own_heartbeat(pg_url: str) -> None:
+    async with _worker_that_ran_a_job(pg_url) as (worker, redis, worker_id):
         assert worker_id in await live_workers(redis)
         ttl = await redis.ttl(worker_heartbeat(worker_id))
         assert 0 < ttl <= 30
-    finally:
         await worker.close()
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-    assert await redis.exists(worker_heartbeat(worker_id)) == 0
-    assert worker_id not in await live_workers(redis)
-    await redis.aclose()
-    await runtime.aclose()
+        assert await redis.exists(worker_heartbeat(worker_id)) == 0
+        assert worker_id not in await live_workers(redis)
 
 
 async def test_a_worker_runs_as_many_jobs_at_once_as_the_setting_allows(pg_url: str) -> None:
@@ -115,3 +127,16 @@ async def test_a_worker_runs_as_many_jobs_at_once_as_the_setting_allows(pg_url: 
         await redis.aclose()
         await runtime.aclose()
     assert peak == 2
+
+
+async def test_a_dead_worker_is_closed_even_when_a_job_of_it_ends_cancelled(pg_url: str) -> None:
+    """The `close` of arq cancels the running jobs and gathers them; one cancelled before arq's
+    own handler ran ends cancelled. Replacing a worker that lost Redis must still stop its
+    heartbeat, and must not take that for a stop of the process (a proof run once lost a
+    worker process to it).
+    """
+    async with _worker_that_ran_a_job(pg_url) as (worker, redis, worker_id):
+        assert worker_id in await live_workers(redis)
+        worker.tasks["cancelled-early"] = asyncio.create_task(asyncio.sleep(60))
+        await close_dead_worker(worker)  # returns: no CancelledError
+        assert worker_id not in await live_workers(redis)

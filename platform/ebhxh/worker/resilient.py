@@ -3,15 +3,14 @@
 arq's loop dies when Redis drops a connection in the middle of certain commands (a WATCH
 before taking a job raises `WatchError`, whatever the retry policy). The process would
 then live on without consuming the queue (`ebhxh serve` with its in-process worker) or
-exit (`ebhxh worker`). Here a new arq worker replaces the dead one on the same runtime; the
-dead one's running jobs finish first (`Worker.close` waits for them). Redis gone for good
+exit (`ebhxh worker`). Here a new arq worker replaces the dead one on the same runtime,
+once the dead one is closed (`close_dead_worker`). Redis gone for good
 still ends the process: more than `MAX_LOSSES` losses within a minute re-raise.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 
@@ -46,17 +45,30 @@ async def run_replacing_on_redis_loss(
                 raise
             log.warning("worker_redis_lost", error=f"{type(exc).__name__}: {exc}")
         finally:
-            await _close(worker)
+            await close_dead_worker(worker)
         await asyncio.sleep(1)
 
 
-async def _close(worker: Worker) -> None:
-    """Let its running jobs finish and stop its heartbeat, even if Redis is still away."""
+async def close_dead_worker(worker: Worker) -> None:
+    """Stop a worker whose loop died, whatever state Redis is in: its running jobs are
+    cancelled (arq re-queues what it can; the outbox lease hands on the rest) and its
+    heartbeat stops.
+
+    arq's `close` cancels the jobs, then gathers them; a job cancelled before arq's own
+    handler ran ends cancelled, and the gather passes that on. That is not this task being
+    cancelled: taken for one, it ended the whole `ebhxh worker` process in silence (a
+    proof run lost a worker to it during a Redis restart).
+    """
     try:
         await worker.close()
+        return
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise  # this process is being stopped
     except REDIS_LOST:
-        heartbeat = worker.ctx.get("heartbeat")
-        if isinstance(heartbeat, asyncio.Task):
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
+        pass
+    # `close` stopped before its shutdown hook, which stops the heartbeat (it never
+    # raises: a heartbeat key left behind expires by itself).
+    if worker.on_shutdown is not None:
+        await worker.on_shutdown(worker.ctx)
