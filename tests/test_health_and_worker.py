@@ -132,11 +132,11 @@ async def test_a_worker_runs_as_many_jobs_at_once_as_the_setting_allows(pg_url: 
 async def test_a_dead_worker_is_closed_even_when_a_job_of_it_ends_cancelled(pg_url: str) -> None:
     """The `close` of arq cancels the running jobs and gathers them; one cancelled before arq's
     own handler ran ends cancelled. Replacing a worker that lost Redis must still stop its
-    heartbeat, and must not take that for a stop of the process (a proof run once lost a
-    worker process to it).
+    heartbeat task, and must not take that for a stop of the process (a proof run once lost
+    a worker process to it).
     """
     async with _worker_that_ran_a_job(pg_url) as (worker, redis, worker_id):
         assert worker_id in await live_workers(redis)
         worker.tasks["cancelled-early"] = asyncio.create_task(asyncio.sleep(60))
         await close_dead_worker(worker)  # returns: no CancelledError
-        assert worker_id not in await live_workers(redis)
+        assert worker.ctx["heartbeat"].done()

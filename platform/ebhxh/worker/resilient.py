@@ -11,6 +11,7 @@ still ends the process: more than `MAX_LOSSES` losses within a minute re-raise.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 
@@ -68,7 +69,10 @@ async def close_dead_worker(worker: Worker) -> None:
             raise  # this process is being stopped
     except REDIS_LOST:
         pass
-    # `close` stopped before its shutdown hook, which stops the heartbeat (it never
-    # raises: a heartbeat key left behind expires by itself).
-    if worker.on_shutdown is not None:
-        await worker.on_shutdown(worker.ctx)
+    # `close` stopped before its shutdown hook: stop the heartbeat without asking Redis,
+    # which may still be away (its key expires by itself; the next loop beats anew).
+    heartbeat = worker.ctx.get("heartbeat")
+    if isinstance(heartbeat, asyncio.Task):
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
