@@ -95,9 +95,10 @@ class Run:
         pki: stack.Pki,
         lease_seconds: int,
         max_jobs: int = Settings().worker_max_jobs,
+        sandbox_validators: int = 0,
     ) -> None:
         self.folder = folder
-        self.sandbox = stack.SandboxProcess(folder / "vss", pki)
+        self.sandbox = stack.SandboxProcess(folder / "vss", pki, sandbox_validators)
         self.redis = stack.PrivateRedis(folder)
         self.settings = Settings(
             database_url=database_url,

@@ -146,7 +146,7 @@ class PrivateRedis:
 class SandboxProcess:
     """`ebhxh sandbox serve` with its own SQLite file; its mail goes to a catcher here."""
 
-    def __init__(self, folder: Path, pki: Pki) -> None:
+    def __init__(self, folder: Path, pki: Pki, validators: int = 0) -> None:
         from ebhxh.vss_sandbox.inbox import MailCatcher
 
         self.folder = folder
@@ -154,6 +154,8 @@ class SandboxProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.pki = pki
+        self.validators = validators
+        """Its validating processes (`EBHXH_SANDBOX_VALIDATORS`; 0: on its event loop)."""
         self.process: subprocess.Popen[bytes] | None = None
         self.mailing = False
 
@@ -164,6 +166,7 @@ class SandboxProcess:
             data_dir=str(self.folder),
             smtp_port=self.mail.port,
             trust_store_dir=str(self.pki.trust_dir),
+            sandbox_validators=self.validators,
             log_level="warning",
         )
         self.process = subprocess.Popen(

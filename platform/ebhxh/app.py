@@ -52,7 +52,7 @@ from ebhxh.sso.controller import AuthController, IdentityProviderController
 from ebhxh.sso.oidc import OidcClient
 from ebhxh.switching.controller import SwitchController
 from ebhxh.units.controller import ProvinceController, UnitController
-from ebhxh.vss_sandbox.app import close_sandbox, create_sandbox_app, create_sandbox_tables
+from ebhxh.vss_sandbox.app import close_sandbox, create_sandbox_app, start_sandbox
 from ebhxh.vss_sandbox.settings import SandboxSettings
 from ebhxh.worker.redis import connect_lazily, locate_redis
 from ebhxh.worker.resilient import run_replacing_on_redis_loss
@@ -88,6 +88,7 @@ def sandbox_settings(settings: Settings) -> SandboxSettings:
         smtp_host=settings.smtp_host,
         smtp_port=settings.smtp_port,
         trust_store_dir=settings.trust_store_dir,
+        validators=settings.sandbox_validators,
     )
 
 
@@ -143,8 +144,8 @@ def create_app(
         await open_engine(runtime.engine)
         if runtime.changes is not None:
             runtime.changes.start()
-        if mount:
-            await create_sandbox_tables()
+        if sandbox is not None:
+            await start_sandbox(sandbox)
         pool = connect_lazily(redis.settings, settings.queue_name)
         app.state.redis_pool = pool
         worker_task: asyncio.Task[Any] | None = None

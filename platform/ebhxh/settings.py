@@ -135,6 +135,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             ),
         ),
     ] = 8025
+    sandbox_validators: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0,
+            le=64,
+            description=(
+                "VSS sandbox only: how many processes of its own validate submitted "
+                "signatures (0: on the sandbox's event loop, one document at a time, no "
+                "process started). Each takes about 100 MB; on N cores, N validates N "
+                "documents at once, as VSS's servers do."
+            ),
+        ),
+    ] = 0
     outbox_lease_seconds: Annotated[
         int,
         msgspec.Meta(

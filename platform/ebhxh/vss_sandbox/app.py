@@ -19,6 +19,7 @@ from ebhxh.vss_sandbox.faults import Faults
 from ebhxh.vss_sandbox.service import SandboxService
 from ebhxh.vss_sandbox.settings import SandboxSettings
 from ebhxh.vss_sandbox.tables import SANDBOX_TABLES
+from ebhxh.vss_sandbox.validators import InProcessValidator, PooledValidator, Validator
 
 
 async def create_sandbox_tables() -> None:
@@ -35,14 +36,34 @@ async def create_sandbox_tables() -> None:
                 await table.alter().add_column(column._meta.name, column)
 
 
+async def start_sandbox(app: Litestar) -> None:
+    """Make what a sandbox app needs before its first request: its tables, and its
+    validating processes started and ready (a mounted app gets no lifespan: the platform's
+    calls this).
+    """
+    await create_sandbox_tables()
+    service: SandboxService = app.state.sandbox
+    await service.validator.start()
+
+
 async def close_sandbox(app: Litestar) -> None:
     """Close what a sandbox app keeps open between requests: its SMTP and SQLite
-    connections (a mounted app gets no lifespan: the platform's calls this).
+    connections, its validating processes (a mounted app gets no lifespan: the platform's
+    calls this).
     """
     service: SandboxService = app.state.sandbox
     engine: SandboxSQLiteEngine = app.state.engine
     await service.mailer.close()
     engine.close()
+    service.validator.close()
+
+
+def _validator(settings: SandboxSettings) -> Validator:
+    if settings.validators:
+        return PooledValidator(settings.trust_store_dir, settings.validators)
+    return InProcessValidator(
+        TrustStore.from_folder(Path(settings.trust_store_dir) if settings.trust_store_dir else None)
+    )
 
 
 def create_sandbox_app(settings: SandboxSettings, clock: Clock | None = None) -> Litestar:
@@ -51,13 +72,11 @@ def create_sandbox_app(settings: SandboxSettings, clock: Clock | None = None) ->
     engine = SandboxSQLiteEngine(path=settings.database_path)
     for table in SANDBOX_TABLES:
         table._meta.db = engine
-    trust = TrustStore.from_folder(
-        Path(settings.trust_store_dir) if settings.trust_store_dir else None
-    )
+    validator = _validator(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        await create_sandbox_tables()
+        await start_sandbox(app)
         try:
             yield
         finally:
@@ -68,7 +87,7 @@ def create_sandbox_app(settings: SandboxSettings, clock: Clock | None = None) ->
         lifespan=[lifespan],
         state=State(
             {
-                "sandbox": SandboxService(settings, trust, clock or SystemClock()),
+                "sandbox": SandboxService(settings, validator, clock or SystemClock()),
                 "engine": engine,
                 "employees": SandboxEmployees(),
                 "faults": Faults(),

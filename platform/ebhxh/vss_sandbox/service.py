@@ -24,13 +24,12 @@ from defusedxml.ElementTree import fromstring as parse_untrusted_xml
 from ebhxh.clock import Clock
 from ebhxh.errors import ProblemError
 from ebhxh.gateway.contract import DossierKind, Receipt, Submission, UnitRecord, VssStatus
-from ebhxh.signing.trust import TrustStore
-from ebhxh.signing.validation import validate_signed_pdf
 from ebhxh.text import fold
 from ebhxh.vss_sandbox.engine import SandboxSQLiteEngine
 from ebhxh.vss_sandbox.mail import Mailer, send_activation_code
 from ebhxh.vss_sandbox.settings import AutoDecision, SandboxSettings
 from ebhxh.vss_sandbox.tables import VssDossier, VssUnit
+from ebhxh.vss_sandbox.validators import Validator
 
 log = structlog.get_logger(__name__)
 
@@ -123,9 +122,9 @@ def _engine() -> SandboxSQLiteEngine:
 class SandboxService:
     """The sandbox's rules over its own tables."""
 
-    def __init__(self, settings: SandboxSettings, trust: TrustStore, clock: Clock) -> None:
+    def __init__(self, settings: SandboxSettings, validator: Validator, clock: Clock) -> None:
         self.settings = settings
-        self.trust = trust
+        self.validator = validator
         self.clock = clock
         self.mailer = Mailer(settings)
 
@@ -138,11 +137,8 @@ class SandboxService:
             )
             return self._receipt(existing[0])
         try:
-            report = await validate_signed_pdf(
-                submission.document,
-                trust=self.trust,
-                tax_code=submission.tax_code,
-                now=self.clock.now(),
+            report = await self.validator.validate(
+                submission.document, tax_code=submission.tax_code, now=self.clock.now()
             )
         except ProblemError as invalid:
             raise Refusal(

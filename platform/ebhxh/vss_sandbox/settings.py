@@ -26,3 +26,5 @@ class SandboxSettings(msgspec.Struct, frozen=True, kw_only=True):
     auto_decision: AutoDecision = AutoDecision.NONE
     activation_ttl_hours: int = 24
     max_attempts: int = 5
+    validators: int = 0
+    """Processes that validate signatures (0: on the event loop); see `validators.py`."""
