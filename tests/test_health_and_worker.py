@@ -91,10 +91,15 @@ async def test_a_worker_runs_jobs_and_has_its_own_heartbeat(pg_url: str) -> None
         assert worker_id not in await live_workers(redis)
 
 
-async def test_a_worker_runs_as_many_jobs_at_once_as_the_setting_allows(pg_url: str) -> None:
+async def _most_running_at_once(
+    pg_url: str, settings: dict[str, Any], workers: int, jobs: int
+) -> tuple[int, list[int]]:
+    """Run `jobs` jobs of 0.3 s on `workers` platform workers sharing a queue; the most
+    that ran at once, and how many each worker ran.
+    """
     queue = f"ebhxh-test-{uuid.uuid4().hex[:8]}:queue"
     redis_settings = RedisSettings.from_dsn(REDIS_URL)
-    runtime = Runtime(Settings(database_url=pg_url, redis_url=REDIS_URL, worker_max_jobs=2))
+    runtime = Runtime(Settings(database_url=pg_url, redis_url=REDIS_URL, **settings))
     running: set[int] = set()
     peak = 0
 
@@ -102,31 +107,57 @@ async def test_a_worker_runs_as_many_jobs_at_once_as_the_setting_allows(pg_url: 
         nonlocal peak
         running.add(number)
         peak = max(peak, len(running))
-        await asyncio.sleep(0.2)  # long enough for every free slot to be filled meanwhile
+        await asyncio.sleep(0.3)  # long enough for every free slot to be filled meanwhile
         running.discard(number)
 
-    worker = build_worker(
-        runtime,
-        redis_settings,
-        queue,
-        poll_delay=0.01,
-        cron_jobs=[],
-        functions=[func(wait_a_little, name="wait_a_little")],
-    )
+    built = [
+        build_worker(
+            runtime,
+            redis_settings,
+            queue,
+            poll_delay=0.01,
+            cron_jobs=[],
+            functions=[func(wait_a_little, name="wait_a_little")],
+        )
+        for _ in range(workers)
+    ]
     redis = connect_lazily(redis_settings, queue)
-    jobs = [await redis.enqueue_job("wait_a_little", number) for number in range(6)]
-    task = asyncio.create_task(worker.async_run())
+    queued = [await redis.enqueue_job("wait_a_little", number) for number in range(jobs)]
+    tasks = [asyncio.create_task(worker.async_run()) for worker in built]
     try:
-        for job in jobs:
+        for job in queued:
             assert job is not None
-            await job.result(timeout=10)
+            await job.result(timeout=20)
     finally:
-        await worker.close()
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        for worker in built:
+            await worker.close()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await redis.aclose()
         await runtime.aclose()
+    return peak, [worker.jobs_complete for worker in built]
+
+
+async def test_a_worker_runs_as_many_jobs_at_once_as_the_setting_allows(pg_url: str) -> None:
+    peak, _ = await _most_running_at_once(pg_url, {"worker_max_jobs": 2}, workers=1, jobs=6)
     assert peak == 2
+
+
+async def test_workers_sharing_a_queue_run_their_jobs_at_once_between_them(pg_url: str) -> None:
+    """Workers sharing a queue fill their slots between them (each leaves out the jobs the
+    other runs). A running job stays in arq's queue, so what runs at once across workers
+    is bounded by what one look at the queue reads (`worker_queue_read`).
+    """
+    peak, ran = await _most_running_at_once(pg_url, {"worker_max_jobs": 3}, workers=2, jobs=12)
+    assert peak == 6
+    assert sum(ran) == 12 and min(ran) > 0
+    # And the limit holds: reading 4 ids at a look, they never run more than 4.
+    peak, ran = await _most_running_at_once(
+        pg_url, {"worker_max_jobs": 3, "worker_queue_read": 4}, workers=2, jobs=12
+    )
+    assert peak == 4
+    assert sum(ran) == 12
 
 
 async def test_a_dead_worker_is_closed_even_when_a_job_of_it_ends_cancelled(pg_url: str) -> None:

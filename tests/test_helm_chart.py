@@ -189,6 +189,12 @@ def test_the_grace_period_follows_the_job_timeout_and_refuses_less() -> None:
         render({"worker": {"terminationGracePeriodSeconds": 60}})
     with pytest.raises(helm.HelmError, match="outboxLeaseSeconds must exceed"):
         render({"config": {"jobTimeoutSeconds": 300, "outboxLeaseSeconds": 200}})
+    # Running jobs stay in the queue: a look must cover every worker slot.
+    slots = {"enabled": True, "minReplicas": 2, "maxReplicas": 12}
+    too_few = r"workerQueueRead \(100\) must be at least .* \(120\)"
+    with pytest.raises(helm.HelmError, match=too_few):
+        render({"worker": {"autoscaling": slots}})
+    render({"worker": {"autoscaling": slots}, "config": {"workerQueueRead": 120}})
 
 
 def test_the_configuration_is_what_the_platform_reads(manifests: list[dict[str, Any]]) -> None:
@@ -299,6 +305,7 @@ def test_the_values_schema_refuses_bad_values() -> None:
             {"sandbox": {"enabled": "yes"}},
             {"config": {"jobTimeoutSeconds": 0}},
             {"config": {"workerMaxJobs": 0}},
+            {"config": {"workerQueueRead": 0}},
             {"api": {"replicas": "two"}},
             {"unknownSection": {}},
             {"secrets": {"databaseUrl": "mysql://x"}},

@@ -185,6 +185,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             ),
         ),
     ] = 10
+    worker_queue_read: Annotated[
+        int,
+        msgspec.Meta(
+            ge=1,
+            le=10000,
+            description=(
+                "How many of the oldest due jobs an `ebhxh worker` reads from the queue at "
+                "each look. A running job stays in the queue until it ends, so the jobs "
+                "running at once across all workers never exceed this: keep it above the "
+                "worker pods times EBHXH_WORKER_MAX_JOBS."
+            ),
+        ),
+    ] = 100
     shutdown_grace_seconds: Annotated[
         int,
         msgspec.Meta(

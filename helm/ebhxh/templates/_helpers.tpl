@@ -71,6 +71,12 @@ app.kubernetes.io/component: {{ .component }}
 {{- if le (int .Values.config.outboxLeaseSeconds) (int .Values.config.jobTimeoutSeconds) -}}
 {{- fail "config.outboxLeaseSeconds must exceed config.jobTimeoutSeconds: a slow job would be handed to a second worker" -}}
 {{- end -}}
+{{- $pods := int .Values.worker.replicas -}}
+{{- if .Values.worker.autoscaling.enabled }}{{ $pods = int .Values.worker.autoscaling.maxReplicas }}{{ end -}}
+{{- $slots := mul $pods (int .Values.config.workerMaxJobs) -}}
+{{- if lt (int .Values.config.workerQueueRead) $slots -}}
+{{- fail (printf "config.workerQueueRead (%d) must be at least the worker pods times config.workerMaxJobs (%d): running jobs stay in the queue, so the pods could not fill their slots" (int .Values.config.workerQueueRead) $slots) -}}
+{{- end -}}
 {{- $devIdp := hasKey .Values.config.extra "EBHXH_DEV_IDP" -}}
 {{- range concat .Values.api.extraEnv .Values.worker.extraEnv -}}
 {{- if eq .name "EBHXH_DEV_IDP" }}{{ $devIdp = true }}{{ end -}}
@@ -85,6 +91,7 @@ EBHXH_QUEUE_NAME: {{ .Values.config.queueName | quote }}
 EBHXH_JOB_TIMEOUT_SECONDS: {{ .Values.config.jobTimeoutSeconds | quote }}
 EBHXH_OUTBOX_LEASE_SECONDS: {{ .Values.config.outboxLeaseSeconds | quote }}
 EBHXH_WORKER_MAX_JOBS: {{ .Values.config.workerMaxJobs | quote }}
+EBHXH_WORKER_QUEUE_READ: {{ .Values.config.workerQueueRead | quote }}
 EBHXH_SHUTDOWN_GRACE_SECONDS: {{ .Values.config.shutdownGraceSeconds | quote }}
 EBHXH_HOST: "0.0.0.0"
 EBHXH_PORT: {{ .Values.api.port | quote }}

@@ -22,6 +22,7 @@ from ebhxh.metrics.jobs import measured
 from ebhxh.sso.jobs import sweep_sso_sessions
 from ebhxh.worker.heartbeat import beat_forever, stop_beating, this_worker_id
 from ebhxh.worker.jobs import canary
+from ebhxh.worker.queue_reading import SharedQueueWorker
 
 if TYPE_CHECKING:
     from ebhxh.runtime import Runtime
@@ -103,7 +104,8 @@ def build_worker(
         "job_completion_wait": timeout,
         "max_tries": 5,
         "max_jobs": runtime.settings.worker_max_jobs,
+        "queue_read_limit": runtime.settings.worker_queue_read,
         "poll_delay": POLL_SECONDS,
     }
     options.update(overrides)
-    return Worker(**options)
+    return SharedQueueWorker(**options)
