@@ -21,12 +21,13 @@ from pypdf import PdfReader
 
 from ebhxh.documents.render import XML_ATTACHMENT
 from ebhxh.errors import ErrorCode, ProblemError
-from ebhxh.signing import hexstrings, issuers
+from ebhxh.signing import hexstrings, issuers, names
 from ebhxh.signing.certificates import CertificateSummary, check_certificate
 from ebhxh.signing.trust import TrustStore
 
 hexstrings.install()  # the signature's /Contents in one read, not one byte at a time
 issuers.install()  # an ESS issuer compared by its bytes before by its prepared strings
+names.install()  # a name's prepared strings made once per encoding, not at each comparison
 
 
 class SignatureReport(msgspec.Struct, frozen=True, kw_only=True):
