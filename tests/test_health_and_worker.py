@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from arq import Worker, func
 from arq.connections import RedisSettings
+from arq.constants import in_progress_key_prefix
 from litestar.testing import AsyncTestClient
 
 from ebhxh.app import create_app
@@ -158,6 +159,38 @@ async def test_workers_sharing_a_queue_run_their_jobs_at_once_between_them(pg_ur
     )
     assert peak == 4
     assert sum(ran) == 12
+    assert Settings(worker_max_jobs=30).queue_read == 150  # unset: arq's own
+    with pytest.raises(ValueError, match="could not fill its own slots"):
+        Settings(worker_max_jobs=10, worker_queue_read=5)
+
+
+async def test_a_worker_leaves_out_the_jobs_running_elsewhere(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the ids no worker runs reach arq's own check, each once, in any order."""
+    queue = f"ebhxh-test-{uuid.uuid4().hex[:8]}:queue"
+    redis_settings = RedisSettings.from_dsn(REDIS_URL)
+    runtime = Runtime(Settings(database_url=pg_url, redis_url=REDIS_URL))
+    worker = build_worker(runtime, redis_settings, queue, cron_jobs=[])
+    redis = connect_lazily(redis_settings, queue)
+    worker._pool = redis
+    ids = [f"{queue}:job-{n}".encode() for n in range(8)]
+    running = {ids[1], ids[4], ids[5]}
+    for job_id in running:
+        await redis.psetex(in_progress_key_prefix + job_id.decode(), 10_000, b"1")
+    handed: list[bytes] = []
+
+    async def arqs_own(self: Worker, job_ids: list[bytes]) -> None:
+        handed.extend(job_ids)
+
+    monkeypatch.setattr(Worker, "start_jobs", arqs_own)
+    try:
+        await worker.start_jobs(ids)
+    finally:
+        await redis.delete(*(in_progress_key_prefix + j.decode() for j in running))
+        await redis.aclose()
+        await runtime.aclose()
+    assert sorted(handed) == sorted(set(ids) - running)
 
 
 async def test_a_dead_worker_is_closed_even_when_a_job_of_it_ends_cancelled(pg_url: str) -> None:

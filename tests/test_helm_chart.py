@@ -195,6 +195,10 @@ def test_the_grace_period_follows_the_job_timeout_and_refuses_less() -> None:
     with pytest.raises(helm.HelmError, match=too_few):
         render({"worker": {"autoscaling": slots}})
     render({"worker": {"autoscaling": slots}, "config": {"workerQueueRead": 120}})
+    many_jobs = {"worker": {"replicas": 3}, "config": {"workerMaxJobs": 40}}
+    render(many_jobs)  # 0 reads 5 x 40 = 200, enough for 3 x 40
+    with pytest.raises(helm.HelmError, match=r"workerQueueRead \(100\) .* \(120\)"):
+        render({**many_jobs, "config": {"workerMaxJobs": 40, "workerQueueRead": 100}})
 
 
 def test_the_configuration_is_what_the_platform_reads(manifests: list[dict[str, Any]]) -> None:
@@ -305,7 +309,7 @@ def test_the_values_schema_refuses_bad_values() -> None:
             {"sandbox": {"enabled": "yes"}},
             {"config": {"jobTimeoutSeconds": 0}},
             {"config": {"workerMaxJobs": 0}},
-            {"config": {"workerQueueRead": 0}},
+            {"config": {"workerQueueRead": -1}},
             {"api": {"replicas": "two"}},
             {"unknownSection": {}},
             {"secrets": {"databaseUrl": "mysql://x"}},

@@ -65,6 +65,13 @@ def test_installed_and_bounded() -> None:
     names.install()
     assert x509.RelativeDistinguishedName._get_values is names.prepared_values
     assert names._prepared.cache_info().maxsize == names.REMEMBERED
+    long_rdn = _name({"common_name": "x" * names.LONGEST}).chosen[0]
+    before = names._prepared.cache_info().currsize
+    assert names.prepared_values(long_rdn, long_rdn) == names._asn1crypto_values(long_rdn, long_rdn)
+    assert names._prepared.cache_info().currsize == before  # prepared, not remembered
+    rdn = _name({"common_name": "Công ty Sông Hồng"}).chosen[0]
+    names.prepared_values(rdn, rdn)["common_name"] = "changed by a caller"
+    assert names.prepared_values(rdn, rdn) == names._asn1crypto_values(rdn, rdn)
     a = _name({"common_name": "Công ty Sông Hồng"})
     assert a == _name({"common_name": "  CÔNG TY   SÔNG HỒNG "})
     assert a != _name({"common_name": "Công ty Sông Đà"})

@@ -188,16 +188,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     worker_queue_read: Annotated[
         int,
         msgspec.Meta(
-            ge=1,
+            ge=0,
             le=10000,
             description=(
                 "How many of the oldest due jobs an `ebhxh worker` reads from the queue at "
-                "each look. A running job stays in the queue until it ends, so the jobs "
-                "running at once across all workers never exceed this: keep it above the "
-                "worker pods times EBHXH_WORKER_MAX_JOBS."
+                "each look (0: arq's own, 5 x EBHXH_WORKER_MAX_JOBS and at least 100). A "
+                "running job stays in the queue until it ends, so the jobs running at once "
+                "across all workers never exceed this: keep it at least the worker pods "
+                "times EBHXH_WORKER_MAX_JOBS."
             ),
         ),
-    ] = 100
+    ] = 0
     shutdown_grace_seconds: Annotated[
         int,
         msgspec.Meta(
@@ -356,11 +357,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     ] = None
 
     def __post_init__(self) -> None:
+        if 0 < self.worker_queue_read < self.worker_max_jobs:
+            raise ValueError(
+                f"{PREFIX}WORKER_QUEUE_READ ({self.worker_queue_read}) below "
+                f"{PREFIX}WORKER_MAX_JOBS ({self.worker_max_jobs}): a worker could not fill "
+                "its own slots"
+            )
         for network in self.metrics_networks:
             try:
                 ipaddress.ip_network(network, strict=False)
             except ValueError as exc:
                 raise ValueError(f"{PREFIX}METRICS_NETWORKS: {network!r} is not a network") from exc
+
+    @property
+    def queue_read(self) -> int:
+        """What a worker reads from the queue at each look (see `worker_queue_read`)."""
+        return self.worker_queue_read or max(5 * self.worker_max_jobs, 100)
 
     @property
     def embedded(self) -> bool:

@@ -73,9 +73,12 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- $pods := int .Values.worker.replicas -}}
 {{- if .Values.worker.autoscaling.enabled }}{{ $pods = int .Values.worker.autoscaling.maxReplicas }}{{ end -}}
-{{- $slots := mul $pods (int .Values.config.workerMaxJobs) -}}
-{{- if lt (int .Values.config.workerQueueRead) $slots -}}
-{{- fail (printf "config.workerQueueRead (%d) must be at least the worker pods times config.workerMaxJobs (%d): running jobs stay in the queue, so the pods could not fill their slots" (int .Values.config.workerQueueRead) $slots) -}}
+{{- $jobs := int .Values.config.workerMaxJobs -}}
+{{- $slots := mul $pods $jobs -}}
+{{- $read := int .Values.config.workerQueueRead -}}
+{{- if eq $read 0 }}{{ $read = max (mul 5 $jobs) 100 }}{{ end -}}
+{{- if lt $read $slots -}}
+{{- fail (printf "config.workerQueueRead (%d) must be at least the worker pods times config.workerMaxJobs (%d): running jobs stay in the queue, so the pods could not fill their slots" $read $slots) -}}
 {{- end -}}
 {{- $devIdp := hasKey .Values.config.extra "EBHXH_DEV_IDP" -}}
 {{- range concat .Values.api.extraEnv .Values.worker.extraEnv -}}

@@ -9,8 +9,10 @@ compares its issuer. That was about a tenth of a validation.
 
 `install` makes `RelativeDistinguishedName._get_values`, where both the comparison and
 `hashable` prepare an RDN's values, remember its answer for an RDN's encoding: the
-prepared values are a function of the encoded RDN alone. Bounded (the least recently used
-go first); each caller gets its own copy of the answer.
+prepared values are a function of the encoded RDN alone. Bounded in count (the least
+recently used go first) and in size: the names come from the certificates of documents
+sent from outside, and an RDN longer than `LONGEST` bytes is prepared each time instead,
+as is a tagged one (its encoding is not an RDN's). Each caller gets its own copy.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from asn1crypto import x509
 
 REMEMBERED = 4096
 """RDNs remembered (a trust store and its signers' names: a few each)."""
+LONGEST = 1024
+"""Bytes of the longest RDN remembered (a real one is tens of bytes): at most 4 MiB held."""
 
 _asn1crypto_values: Callable[
     [x509.RelativeDistinguishedName, x509.RelativeDistinguishedName], dict[str, str]
@@ -40,7 +44,10 @@ def prepared_values(
     self: x509.RelativeDistinguishedName, rdn: x509.RelativeDistinguishedName
 ) -> dict[str, str]:
     """The prepared values of `rdn` by attribute type, as asn1crypto's `_get_values`."""
-    return dict(_prepared(rdn.dump()))
+    encoded = rdn.dump()
+    if len(encoded) > LONGEST or rdn.implicit or rdn.explicit:
+        return _asn1crypto_values(self, rdn)
+    return dict(_prepared(encoded))
 
 
 def install() -> None:

@@ -76,8 +76,8 @@ def create_sandbox_app(settings: SandboxSettings, clock: Clock | None = None) ->
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        await start_sandbox(app)
         try:
+            await start_sandbox(app)
             yield
         finally:
             await close_sandbox(app)

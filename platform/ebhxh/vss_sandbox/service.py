@@ -29,7 +29,7 @@ from ebhxh.vss_sandbox.engine import SandboxSQLiteEngine
 from ebhxh.vss_sandbox.mail import Mailer, send_activation_code
 from ebhxh.vss_sandbox.settings import AutoDecision, SandboxSettings
 from ebhxh.vss_sandbox.tables import VssDossier, VssUnit
-from ebhxh.vss_sandbox.validators import Validator
+from ebhxh.vss_sandbox.validators import Validator, ValidatorsLost
 
 log = structlog.get_logger(__name__)
 
@@ -144,6 +144,10 @@ class SandboxService:
             raise Refusal(
                 "invalid_signature", f"Chữ ký số không hợp lệ: {invalid.code.value}"
             ) from invalid
+        except ValidatorsLost as lost:
+            raise Refusal(
+                "unavailable", "Hệ thống kiểm tra chữ ký tạm thời gián đoạn, gửi lại sau.", 503
+            ) from lost
         stopping = _refuse_unlike_declaration(report.xml_declaration, submission)
         unit = await self._registered(submission.tax_code)
         await self._refuse_conflicts(submission, unit)

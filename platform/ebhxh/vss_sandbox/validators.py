@@ -15,11 +15,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import multiprocessing
+import signal
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 
@@ -28,6 +29,12 @@ from ebhxh.signing.trust import TrustStore
 from ebhxh.signing.validation import SignatureReport, validate_signed_pdf
 
 log = structlog.get_logger(__name__)
+
+
+class ValidatorsLost(Exception):
+    """The validating processes died twice over one document: it was not validated (the
+    sandbox answers 503 and the sender tries again later).
+    """
 
 
 class Validator(Protocol):
@@ -69,22 +76,27 @@ _LOOP: asyncio.AbstractEventLoop | None = None
 
 def _start_process(trust_dir: str | None) -> None:
     global _TRUST, _LOOP  # noqa: PLW0603 - set once, in a pool process
+    # A Ctrl-C at the terminal reaches the whole process group: the sandbox stops its
+    # processes itself, without a pool broken under the documents in flight meanwhile.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _TRUST = TrustStore.from_folder(Path(trust_dir) if trust_dir else None)
     _LOOP = asyncio.new_event_loop()
 
 
-def _ready(pause: float) -> bool:
-    """In a pool process: answer once started (pausing, so that N calls at once keep N
+def _ready(pause: float) -> None:
+    """In a pool process: return once started (pausing, so that N calls at once keep N
     processes busy, and so start N).
     """
     time.sleep(pause)
-    return _TRUST is not None
 
 
-def _validate_here(pdf: bytes, tax_code: str, now: dt.datetime) -> SignatureReport | str:
-    """In a pool process: the report, or the refusal's error code (sent back as its value:
-    an exception's own arguments do not all survive the trip).
-    """
+Refused = tuple[str, int, str | None, dict[str, Any]]
+"""A refusal as sent back: code, status, field, params (an exception's own arguments do
+not all survive the trip)."""
+
+
+def _validate_here(pdf: bytes, tax_code: str, now: dt.datetime) -> SignatureReport | Refused:
+    """In a pool process: the report, or the refusal."""
     if _TRUST is None or _LOOP is None:
         raise RuntimeError("validator process not started")
     try:
@@ -92,7 +104,7 @@ def _validate_here(pdf: bytes, tax_code: str, now: dt.datetime) -> SignatureRepo
             validate_signed_pdf(pdf, trust=_TRUST, tax_code=tax_code, now=now)
         )
     except ProblemError as refused:
-        return refused.code.value
+        return refused.code.value, refused.status, refused.field, refused.params
 
 
 class PooledValidator:
@@ -101,7 +113,9 @@ class PooledValidator:
 
     A process that dies (killed, out of memory) breaks the whole pool: it is replaced by a
     new one and the document is validated once more there, so a lost process costs one
-    slow answer, not every later one.
+    slow answer, not every later one. Should that pool die too (a document that kills
+    whatever reads it), it is replaced again and the document is not validated:
+    `ValidatorsLost`.
     """
 
     def __init__(self, trust_dir: str | None, processes: int) -> None:
@@ -124,24 +138,38 @@ class PooledValidator:
         documents, whose senders would wait for it.
         """
         loop = asyncio.get_running_loop()
-        calls = [loop.run_in_executor(self._pool, _ready, 0.2) for _ in range(self.processes)]
-        if not all(await asyncio.gather(*calls)):
-            raise RuntimeError("a validator process did not start")
+        await asyncio.gather(
+            *(loop.run_in_executor(self._pool, _ready, 0.2) for _ in range(self.processes))
+        )
 
     async def validate(self, pdf: bytes, *, tax_code: str, now: dt.datetime) -> SignatureReport:
-        loop = asyncio.get_running_loop()
+        try:
+            outcome = await self._in_pool(pdf, tax_code, now)
+        except BrokenProcessPool:
+            try:
+                outcome = await self._in_pool(pdf, tax_code, now)
+            except BrokenProcessPool as again:
+                raise ValidatorsLost from again
+        if isinstance(outcome, SignatureReport):
+            return outcome
+        code, status, field, params = outcome
+        raise ProblemError(ErrorCode(code), status=status, field=field, params=params)
+
+    async def _in_pool(
+        self, pdf: bytes, tax_code: str, now: dt.datetime
+    ) -> SignatureReport | Refused:
+        """One try in the current pool; a broken pool is replaced before its error goes on."""
         pool = self._pool
         try:
-            outcome = await loop.run_in_executor(pool, _validate_here, pdf, tax_code, now)
+            return await asyncio.get_running_loop().run_in_executor(
+                pool, _validate_here, pdf, tax_code, now
+            )
         except BrokenProcessPool:
-            log.warning("vss_sandbox_validators_replaced", processes=self.processes)
             if self._pool is pool:  # not replaced yet by another document's failure
+                log.warning("vss_sandbox_validators_replaced", processes=self.processes)
                 self._pool = self._new_pool()
                 pool.shutdown(wait=False, cancel_futures=True)
-            outcome = await loop.run_in_executor(self._pool, _validate_here, pdf, tax_code, now)
-        if isinstance(outcome, str):
-            raise ProblemError(ErrorCode(outcome), field="document")
-        return outcome
+            raise
 
     def process_ids(self) -> list[int]:
         """The pool's live processes (what `start` started, or their replacements)."""

@@ -8,11 +8,12 @@ anywhere, before arq's own check, which still decides (it is atomic; this is not
 
 The ids left are tried in a random order of this worker's own: two workers walking the
 same ids in the same order would both ask about each, one of them in vain. Jobs due
-together start in no promised order (each outbox job checks the state it starts from).
+together start in no promised order (each outbox job checks the state it starts from); a
+job due earlier waits at most for one look's jobs ahead of it.
 
 Because running jobs stay in the queue, the jobs running at once across all workers never
-exceed what one look reads: arq's default (100 here) is the setting
-`EBHXH_WORKER_QUEUE_READ`, for deployments of more worker pods than it allows.
+exceed what one look reads: arq's default (5 x `max_jobs`, at least 100) unless
+`EBHXH_WORKER_QUEUE_READ` says otherwise, for deployments of more worker pods than that.
 """
 
 from __future__ import annotations

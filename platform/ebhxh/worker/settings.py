@@ -104,7 +104,7 @@ def build_worker(
         "job_completion_wait": timeout,
         "max_tries": 5,
         "max_jobs": runtime.settings.worker_max_jobs,
-        "queue_read_limit": runtime.settings.worker_queue_read,
+        "queue_read_limit": runtime.settings.queue_read,
         "poll_delay": POLL_SECONDS,
     }
     options.update(overrides)
